@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { startRedisContainer } from './redis-container.js';
+import { hasRedisServerBinary, type RedisServer, startRedisServer, type StartRedisOptions } from './redis-server.js';
+
+/**
+ * A Redis this test may kill and restart: a spawned `redis-server` where the binary
+ * exists, else a testcontainers Redis (needs a Docker engine).
+ */
+export const startOwnRedis = async (options: StartRedisOptions = {}): Promise<RedisServer> =>
+  hasRedisServerBinary() ? startRedisServer(options) : startRedisContainer();
+
+/** A BullMQ key prefix unique to one test, so tests never see each other's queues. */
+export const createTestPrefix = (): string => `test-${randomUUID().slice(0, 8)}`;
+
+/** Deletes every key under `prefix:` (a test's queues), never anything else. */
+export const deleteKeysWithPrefix = async (redis: Redis, prefix: string): Promise<number> => {
+  let deleted = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) {
+      deleted += await redis.del(...keys);
+    }
+  } while (cursor !== '0');
+  return deleted;
+};
+
+/** A plain ioredis client for assertions; close it with `quit()`. */
+export const connectRedis = (url: string): Redis => new Redis(url, { maxRetriesPerRequest: 1 });
+
+export type WaitForOptions = {
+  timeoutMs?: number;
+  intervalMs?: number;
+  /** Said in the error when the deadline passes. */
+  what?: string;
+};
+
+/** Polls `check` until it returns a truthy value, or throws after the deadline. */
+export const waitFor = async <T>(
+  check: () => T | Promise<T>,
+  { timeoutMs = 10_000, intervalMs = 20, what = 'condition' }: WaitForOptions = {},
+): Promise<NonNullable<T>> => {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) {
+        return value as NonNullable<T>;
+      }
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
+};

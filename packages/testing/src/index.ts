@@ -1,0 +1,16 @@
+export {
+  connectRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  startOwnRedis,
+  type WaitForOptions,
+  waitFor,
+} from './fixtures.js';
+export { type LogLine, type NodeProcess, type StartNodeProcessOptions, startNodeProcess } from './node-process.js';
+export {
+  findFreePort,
+  hasRedisServerBinary,
+  type RedisServer,
+  type StartRedisOptions,
+  startRedisServer,
+} from './redis-server.js';
