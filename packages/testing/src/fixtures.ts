@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startRedisContainer } from './redis-container.js';
-import { hasRedisServerBinary, type RedisServer, startRedisServer, type StartRedisOptions } from './redis-server.js';
+import {
+  hasRedisServerBinary,
+  type RedisServer,
+  type StartRedisOptions,
+  startRedisServer,
+} from './redis-server.js';
 
 /**
  * A Redis this test may kill and restart: a spawned `redis-server` where the binary

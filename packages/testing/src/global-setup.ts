@@ -12,7 +12,9 @@ declare module 'vitest' {
  * vitest globalSetup: the shared Redis is `REDIS_URL` when set, else one spawned for this
  * run (or a container where only Docker exists). Tests that kill Redis start their own.
  */
-export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+export default async function setup(
+  project: TestProject,
+): Promise<(() => Promise<void>) | undefined> {
   const external = process.env.REDIS_URL;
   if (external) {
     project.provide('redisUrl', external);

@@ -6,7 +6,12 @@ export {
   type WaitForOptions,
   waitFor,
 } from './fixtures.js';
-export { type LogLine, type NodeProcess, type StartNodeProcessOptions, startNodeProcess } from './node-process.js';
+export {
+  type LogLine,
+  type NodeProcess,
+  type StartNodeProcessOptions,
+  startNodeProcess,
+} from './node-process.js';
 export {
   findFreePort,
   hasRedisServerBinary,

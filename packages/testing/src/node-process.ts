@@ -39,14 +39,21 @@ const parseLine = (raw: string): LogLine => {
 };
 
 /** Runs a Node script as a real child process, collecting its (JSON) log lines. */
-export const startNodeProcess = ({ entry, args = [], env = {} }: StartNodeProcessOptions): NodeProcess => {
+export const startNodeProcess = ({
+  entry,
+  args = [],
+  env = {},
+}: StartNodeProcessOptions): NodeProcess => {
   const child = spawn(process.execPath, [entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: LogLine[] = [];
   const raw: string[] = [];
-  const waiters = new Set<{ predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }>();
+  const waiters = new Set<{
+    predicate: (line: LogLine) => boolean;
+    resolve: (line: LogLine) => void;
+  }>();
   const onLine = (text: string) => {
     raw.push(text);
     const line = parseLine(text);
@@ -83,13 +90,19 @@ export const startNodeProcess = ({ entry, args = [], env = {} }: StartNodeProces
       };
       const timer = setTimeout(() => {
         waiters.delete(waiter);
-        reject(new Error(`no matching log line within ${timeoutMs} ms; output:\n${raw.join('\n')}`));
+        reject(
+          new Error(`no matching log line within ${timeoutMs} ms; output:\n${raw.join('\n')}`),
+        );
       }, timeoutMs);
       waiters.add(waiter);
       void exited.then(({ code, signal }) => {
         if (waiters.delete(waiter)) {
           clearTimeout(timer);
-          reject(new Error(`process exited (${code ?? signal}) before the line; output:\n${raw.join('\n')}`));
+          reject(
+            new Error(
+              `process exited (${code ?? signal}) before the line; output:\n${raw.join('\n')}`,
+            ),
+          );
         }
       });
     });

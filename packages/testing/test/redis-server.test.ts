@@ -1,5 +1,11 @@
-import { inject, describe, expect, it } from 'vitest';
-import { connectRedis, createTestPrefix, deleteKeysWithPrefix, startRedisServer, waitFor } from '../src/index.js';
+import { describe, expect, inject, it } from 'vitest';
+import {
+  connectRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  startRedisServer,
+  waitFor,
+} from '../src/index.js';
 
 describe('startRedisServer', () => {
   it('runs a queue-grade Redis that survives kill -9 with its AOF', async () => {
@@ -28,7 +34,10 @@ describe('startRedisServer', () => {
       await redis.ping();
       server.pause();
       const pending = redis.ping();
-      const raced = await Promise.race([pending, new Promise((r) => setTimeout(() => r('silent'), 300))]);
+      const raced = await Promise.race([
+        pending,
+        new Promise((r) => setTimeout(() => r('silent'), 300)),
+      ]);
       expect(raced).toBe('silent');
       server.resume();
       expect(await pending).toBe('PONG');

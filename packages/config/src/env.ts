@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+// Shared pieces of every app's environment. Each app composes the keys it reads, so a
+// worker never demands the ingest's webhook secret and vice versa.
+
+const Port = z.coerce.number().int().min(0).max(65_535);
+
+/** "true"/"1"/"yes" → true, "false"/"0"/"no" → false. */
+export const BoolEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true/false/1/0' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const CommaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+export const LogEnv = z.object({
+  // pino level: fatal, error, warn, info, debug, trace or silent.
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Human-readable logs for development; JSON (the default) for production.
+  LOG_PRETTY: BoolEnv.default(false),
+});
+
+export const RedisEnv = z.object({
+  // The Redis holding the queues. Must run with maxmemory-policy noeviction (checked at start).
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  // BullMQ key prefix. On Redis Cluster use a hash tag, e.g. {nudge}.
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^:\s]+$/, 'no colons or spaces')
+    .default('nudge'),
+});
+
+export const ShutdownEnv = z.object({
+  // How long SIGTERM waits for in-flight work before forcing the exit.
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+/** Environment of apps/ingest. */
+export const IngestEnv = z.object({
+  ...RedisEnv.shape,
+  ...LogEnv.shape,
+  ...ShutdownEnv.shape,
+  // HTTP port for webhooks, /healthz, /readyz and /metrics.
+  PORT: Port.default(3000),
+  // Interface to bind.
+  HOST: z.string().default('0.0.0.0'),
+  // Comma-separated list of accepted webhook secret_key values. Several during rotation.
+  LIVECHAT_WEBHOOK_SECRETS: CommaList.pipe(
+    z.array(z.string()).min(1, 'at least one secret is required'),
+  ),
+  // Largest webhook body accepted; bigger ones get 413. incoming_chat carries a whole thread.
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  // Longest a webhook waits for Redis before it is answered 503 (LiveChat waits ~10 s).
+  ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(1_200),
+});
+export type IngestEnv = z.output<typeof IngestEnv>;

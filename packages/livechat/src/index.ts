@@ -1,0 +1,45 @@
+export {
+  organizationOf,
+  type StoredEnvelope,
+  WebhookEnvelope,
+} from './webhooks/envelope.js';
+export {
+  ChatEvent,
+  CustomEvent,
+  FileEvent,
+  FilledFormEvent,
+  MessageEvent,
+  RichMessageEvent,
+  SystemMessageEvent,
+  UnknownEvent,
+} from './webhooks/events.js';
+export {
+  FIXTURE_AGENT_ID,
+  FIXTURE_BOT_ID,
+  FIXTURE_CUSTOMER_ID,
+  FIXTURE_ORGANIZATION_ID,
+  FIXTURES,
+  type FixtureEnvelope,
+  fixtureEnvelope,
+} from './webhooks/fixtures.js';
+export {
+  ChatDeactivatedPayload,
+  ChatTransferredPayload,
+  ChatUser,
+  EventUpdatedPayload,
+  IncomingChatPayload,
+  IncomingEventPayload,
+  IncomingThread,
+  isWebhookAction,
+  parseWebhookPayload,
+  RoutingStatus,
+  RoutingStatusSetPayload,
+  ThreadPropertiesDeletedPayload,
+  ThreadPropertiesUpdatedPayload,
+  ThreadTagPayload,
+  UserAddedToChatPayload,
+  WEBHOOK_ACTIONS,
+  WEBHOOK_PAYLOADS,
+  type WebhookAction,
+  type WebhookPayload,
+} from './webhooks/payloads.js';

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+// The JSON object LiveChat POSTs for every webhook (Configuration API "general webhook
+// format"). Loose on purpose: unknown top-level keys (v3.6 adds `requester`) are kept, so
+// schema drift reaches the worker instead of being dropped at the door.
+export const WebhookEnvelope = z
+  .looseObject({
+    // Identifies the registration, not the delivery: constant across deliveries.
+    webhook_id: z.string().optional(),
+    secret_key: z.string(),
+    action: z.string().min(1).max(100),
+    // UUID since v3.4; parsed as any non-empty string because the format is not promised.
+    organization_id: z.string().min(1).max(200).optional(),
+    // Pre-v3.4 integer license id; accepted so old registrations still work.
+    license_id: z.union([z.number().int(), z.string().min(1).max(200)]).optional(),
+    payload: z.record(z.string(), z.unknown()),
+    // `{}` unless requested at registration; absent for some actions.
+    additional_data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine(
+    (envelope) => envelope.organization_id !== undefined || envelope.license_id !== undefined,
+    {
+      message: 'organization_id (or legacy license_id) is required',
+      path: ['organization_id'],
+    },
+  );
+export type WebhookEnvelope = z.output<typeof WebhookEnvelope>;
+
+/** The envelope as stored in a job: everything LiveChat sent except the secret. */
+export type StoredEnvelope = Omit<WebhookEnvelope, 'secret_key'>;
+
+/** The organization an envelope belongs to (`organization_id`, else legacy `license_id`). */
+export const organizationOf = (
+  envelope: Pick<WebhookEnvelope, 'organization_id' | 'license_id'>,
+): string => envelope.organization_id ?? String(envelope.license_id);

@@ -1,0 +1,2 @@
+export { type CreateLoggerOptions, createLogger, type Logger, REDACT_PATHS } from './logger.js';
+export { Counter, createMetricsRegistry, Gauge, Histogram, type Registry } from './metrics.js';
