@@ -138,5 +138,8 @@ export const isWebhookAction = (action: string): action is WebhookAction =>
   Object.hasOwn(WEBHOOK_PAYLOADS, action);
 
 /** Validates a payload against its action's schema (safeParse result). */
-export const parseWebhookPayload = <A extends WebhookAction>(action: A, payload: unknown) =>
-  WEBHOOK_PAYLOADS[action].safeParse(payload);
+export const parseWebhookPayload = <A extends WebhookAction>(
+  action: A,
+  payload: unknown,
+): z.ZodSafeParseResult<WebhookPayload<A>> =>
+  WEBHOOK_PAYLOADS[action].safeParse(payload) as z.ZodSafeParseResult<WebhookPayload<A>>;

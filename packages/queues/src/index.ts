@@ -1,0 +1,38 @@
+export { UnrecoverableError } from 'bullmq';
+export {
+  DEFAULT_JOB_OPTIONS,
+  IdleReplyJob,
+  JOB_CATALOG,
+  KeywordSuggestionsJob,
+  LivechatEventJob,
+  QUEUE_NAMES,
+  QUEUE_RETENTION,
+  type QueueName,
+  RatingReactionJob,
+  TagSuggestionsJob,
+} from './catalog.js';
+export {
+  createProducerConnection,
+  createWorkerConnection,
+  type ProducerConnectionOptions,
+} from './connections.js';
+export {
+  type ClaimDeliveryOptions,
+  type ClaimResult,
+  canonicalJson,
+  claimDelivery,
+  type DedupeInput,
+  dedupeHorizonMs,
+  deriveDedupeKey,
+} from './dedupe.js';
+export {
+  type CreateEventProducerOptions,
+  createEventProducer,
+  type EventProducer,
+} from './event-producer.js';
+export {
+  assertQueueRedisPolicy,
+  EvictionPolicyError,
+  type RedisPolicyReport,
+  readRedisPolicy,
+} from './redis-policy.js';
