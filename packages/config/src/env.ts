@@ -51,6 +51,11 @@ export const IngestEnv = z.object({
   PORT: Port.default(3000),
   // Interface to bind.
   HOST: z.string().default('0.0.0.0'),
+  // Path LiveChat posts to; the URL you register is https://<host><WEBHOOK_PATH>.
+  WEBHOOK_PATH: z
+    .string()
+    .regex(/^\/[^?#\s]*$/, 'a path starting with /')
+    .default('/livechat/webhooks'),
   // Comma-separated list of accepted webhook secret_key values. Several during rotation.
   LIVECHAT_WEBHOOK_SECRETS: CommaList.pipe(
     z.array(z.string()).min(1, 'at least one secret is required'),

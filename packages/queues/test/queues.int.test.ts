@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { FIXTURES } from '@nudge/livechat';
 import {
   connectRedis,
   createTestPrefix,
@@ -6,7 +6,7 @@ import {
   startRedisServer,
   waitFor,
 } from '@nudge/testing';
-import { FIXTURES } from '@nudge/livechat';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   assertQueueRedisPolicy,
@@ -24,7 +24,7 @@ afterAll(() => redis.quit());
 
 const eventJob = (eventId: string) => {
   const { secret_key: _, ...envelope } = structuredClone(FIXTURES.incoming_event);
-  envelope.payload.event = { ...envelope.payload.event, id: eventId };
+  envelope.payload.event = { ...(envelope.payload.event as object), id: eventId };
   return {
     organizationId: envelope.organization_id,
     envelope,

@@ -8,6 +8,14 @@ import {
   startRedisServer,
 } from './redis-server.js';
 
+declare module 'vitest' {
+  // Augments vitest's interface (the one place CODE_STYLE allows `interface`).
+  export interface ProvidedContext {
+    /** The suite's shared Redis (see global-setup); tests isolate themselves by prefix. */
+    redisUrl: string;
+  }
+}
+
 /**
  * A Redis this test may kill and restart: a spawned `redis-server` where the binary
  * exists, else a testcontainers Redis (needs a Docker engine).

@@ -1,13 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startOwnRedis } from './fixtures.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The suite's shared Redis; tests isolate themselves with `createTestPrefix()`. */
-    redisUrl: string;
-  }
-}
-
 /**
  * vitest globalSetup: the shared Redis is `REDIS_URL` when set, else one spawned for this
  * run (or a container where only Docker exists). Tests that kill Redis start their own.

@@ -38,7 +38,10 @@ export const startRedisContainer = async (): Promise<RedisServer> => {
     kill: async () => {
       await container.stop({ remove: false });
     },
-    restart: async () => {
+    restart: async (options) => {
+      if (options?.args) {
+        throw new Error('restarting with other arguments needs a spawned redis-server');
+      }
       await container.restart();
     },
     pause: unsupported,

@@ -13,8 +13,11 @@ export type RedisServer = {
   readonly dir: string;
   /** Sends a signal (default SIGKILL) and waits for the process to exit. */
   kill: (signal?: NodeJS.Signals) => Promise<void>;
-  /** Starts redis-server again on the same port and data directory. */
-  restart: () => Promise<void>;
+  /**
+   * Kills (if running) and starts redis-server again on the same port and data directory,
+   * optionally with other arguments (e.g. a misconfigured replacement).
+   */
+  restart: (options?: { args?: string[] }) => Promise<void>;
   /** SIGSTOP: the TCP port stays open but nothing answers. */
   pause: () => void;
   /** SIGCONT after `pause`. */
@@ -138,9 +141,9 @@ export const startRedisServer = async ({
     port,
     dir,
     kill,
-    restart: async () => {
+    restart: async ({ args: override } = {}) => {
       await kill('SIGKILL');
-      child = await spawnRedis(port, dir, args, readyTimeoutMs);
+      child = await spawnRedis(port, dir, override ?? args, readyTimeoutMs);
     },
     pause: () => {
       child.kill('SIGSTOP');

@@ -1,0 +1,172 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { ConfigError, IngestEnv, loadConfig } from '@nudge/config';
+import {
+  assertQueueRedisPolicy,
+  createEventProducer,
+  createProducerConnection,
+  EvictionPolicyError,
+} from '@nudge/queues';
+import { createLogger, createMetricsRegistry } from '@nudge/telemetry';
+import { createApp, type Readiness } from './app.js';
+import { createIngestMetrics } from './metrics.js';
+import { createSecretVerifier } from './secrets.js';
+import { installShutdown } from './shutdown.js';
+import { createWebhookHandler } from './webhook.js';
+
+const SERVICE = 'ingest';
+
+const readConfig = () => {
+  try {
+    return loadConfig(IngestEnv, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      createLogger({ service: SERVICE }).fatal({ issues: err.issues }, err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+};
+
+const main = async () => {
+  const config = readConfig();
+  const log = createLogger({
+    service: SERVICE,
+    level: config.LOG_LEVEL,
+    pretty: config.LOG_PRETTY,
+  });
+  const registry = createMetricsRegistry({ service: SERVICE });
+  // pino writes asynchronously: flush before exiting so the last lines are not lost.
+  const exit = (code: number) => log.flush(() => process.exit(code));
+
+  // Redis: fail fast while it is away (→ 503, LiveChat retries), log each state change once.
+  const redis = createProducerConnection(config.REDIS_URL, {
+    commandTimeoutMs: Math.min(1_000, config.ACK_TIMEOUT_MS),
+  });
+  let redisDown = false;
+  redis.on('close', () => {
+    if (!redisDown) {
+      redisDown = true;
+      log.error('redis connection lost: answering 503 until it is back');
+    }
+  });
+  redis.on('error', (err) => {
+    if (!redisDown) {
+      log.warn({ err }, 'redis error');
+    }
+  });
+  const producer = createEventProducer({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    onError: (err) => {
+      if (!redisDown) {
+        log.error({ err }, 'queue error');
+      }
+    },
+  });
+
+  // Refuse to run on a Redis that may evict jobs. Checked at every (re)connect: a Redis can
+  // come back with another configuration.
+  let policyChecked = false;
+  const checkPolicy = async () => {
+    try {
+      const report = await assertQueueRedisPolicy(redis);
+      if (report.aofEnabled === false) {
+        log.warn('redis runs without AOF: a Redis restart loses webhooks already answered 200');
+      }
+      if (report.evictionPolicy === undefined) {
+        log.warn('could not read redis maxmemory-policy: make sure it is noeviction');
+      }
+      policyChecked = true;
+    } catch (err) {
+      if (err instanceof EvictionPolicyError) {
+        log.fatal({ err }, err.message);
+        exit(1);
+      }
+      log.warn({ err }, 'redis policy check failed; retrying at the next connect');
+    }
+  };
+  let policyCheck: Promise<void> | undefined;
+  redis.on('ready', () => {
+    if (redisDown) {
+      redisDown = false;
+      log.info('redis available again');
+    }
+    policyCheck = checkPolicy();
+  });
+  // Not events.once: it rejects on the 'error' a refused connection emits.
+  const firstReady = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 2_000);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  if (firstReady) {
+    await policyCheck;
+  } else {
+    log.warn('redis not reachable at start: serving 503 until it is');
+  }
+
+  let closing = false;
+  const readiness: Readiness = async () => {
+    if (closing) {
+      return { ready: false, reason: 'shutting down' };
+    }
+    if (!policyChecked) {
+      return { ready: false, reason: 'redis not connected yet' };
+    }
+    try {
+      // Writable, not merely reachable: a full Redis (noeviction) still answers PING.
+      await redis.set(`${config.QUEUE_PREFIX}:ingest:readyz`, String(Date.now()), 'PX', 10_000);
+      return { ready: true };
+    } catch (err) {
+      return { ready: false, reason: err instanceof Error ? err.message : 'redis write failed' };
+    }
+  };
+
+  const handleWebhook = createWebhookHandler({
+    // While disconnected, fail at once rather than wait out the ack timeout.
+    enqueue: (job) =>
+      redis.status === 'ready'
+        ? producer.enqueue(job)
+        : Promise.reject(new Error(`redis ${redis.status}`)),
+    verifySecret: createSecretVerifier(config.LIVECHAT_WEBHOOK_SECRETS),
+    bodyLimitBytes: config.WEBHOOK_BODY_LIMIT_BYTES,
+    ackTimeoutMs: config.ACK_TIMEOUT_MS,
+    metrics: createIngestMetrics(registry),
+    log,
+    isClosing: () => closing,
+  });
+  const server = createServer(
+    // Slow or stalled clients are dropped long before they tie up sockets; LiveChat's own
+    // requests are small and quick. keepAliveTimeout outlasts typical load balancer idle times.
+    { headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 65_000 },
+    createApp({ webhookPath: config.WEBHOOK_PATH, handleWebhook, readiness, registry, log }),
+  );
+  installShutdown({
+    server,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    log,
+    onStart: () => {
+      closing = true;
+    },
+    release: [
+      { name: 'queue', run: () => producer.close() },
+      { name: 'redis', run: () => redis.quit() },
+    ],
+    exit,
+  });
+  server.listen(config.PORT, config.HOST);
+  await once(server, 'listening');
+  const address = server.address();
+  log.info(
+    {
+      port: typeof address === 'object' && address ? address.port : config.PORT,
+      webhookPath: config.WEBHOOK_PATH,
+    },
+    'listening',
+  );
+};
+
+await main();
