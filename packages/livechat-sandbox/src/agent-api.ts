@@ -1,0 +1,458 @@
+import {
+  type ActionContext,
+  type ActionTable,
+  decodePageId,
+  encodePageId,
+  requesterOf,
+  sourceOf,
+} from './actions.js';
+import { hasScope, type Requester, requesterUserId } from './auth.js';
+import type { EventDraft } from './chats.js';
+import { ApiError, notFound, validationError } from './errors.js';
+import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import { type Chat, latestThread, ROUTING_STATUSES, type Thread, VISIBILITIES } from './store.js';
+import {
+  optionalBoolean,
+  optionalEnum,
+  optionalInteger,
+  optionalIntegerArray,
+  optionalObject,
+  optionalString,
+  requireEnum,
+  requireObject,
+  requireString,
+} from './validate.js';
+
+const CHATS_WRITE = { anyOf: ['chats--all:rw', 'chats--access:rw'] };
+const CHATS_READ = { anyOf: ['chats--all:ro', 'chats--access:ro'] };
+
+// Fields copied from a send_event `event` per type (v3.5 data structures, livechat-api.md §2.7).
+const EVENT_FIELDS: Readonly<Record<string, { required: string[]; optional: string[] }>> = {
+  message: { required: ['text'], optional: ['postback'] },
+  system_message: { required: ['system_message_type'], optional: ['text', 'text_vars'] },
+  file: {
+    required: ['url'],
+    optional: ['name', 'content_type', 'size', 'width', 'height', 'alternative_text'],
+  },
+  rich_message: { required: ['template_id', 'elements'], optional: [] },
+  custom: { required: [], optional: ['content'] },
+  filled_form: { required: ['form_id', 'fields'], optional: ['form_type'] },
+  form: { required: ['form_id', 'fields'], optional: ['form_type'] },
+};
+
+/** A message's text is limited to 16 KB (§2.7). */
+const MAX_TEXT_BYTES = 16 * 1024;
+
+const presentMember = (chat: Chat, userId: string) =>
+  chat.members.find((member) => member.id === userId && member.present);
+
+/** "Requester must be a chat user" (§4.6): answered as `authorization`, our pick. */
+const requirePresence = (chat: Chat, requester: Requester) => {
+  const member = presentMember(chat, requesterUserId(requester));
+  if (!member) {
+    throw new ApiError('authorization', `Requester is not a user of chat ${chat.id}`);
+  }
+  return member;
+};
+
+const requireActive = (chat: Chat): Thread => {
+  const thread = latestThread(chat);
+  if (!thread.active) {
+    throw new ApiError('chat_inactive', `Chat ${chat.id} is not active`);
+  }
+  return thread;
+};
+
+const parseEvent = (event: JsonObject): EventDraft => {
+  const type = requireString(event, 'type', 'event.type');
+  if (type === 'system') {
+    // v3.6 structured system events cannot be sent (§2.7); v3.5 does not know them.
+    throw validationError('`event.type` system cannot be sent');
+  }
+  const spec = Object.hasOwn(EVENT_FIELDS, type) ? EVENT_FIELDS[type] : undefined;
+  if (!spec) {
+    throw validationError(`\`event.type\` must be one of: ${Object.keys(EVENT_FIELDS).join(', ')}`);
+  }
+  const visibility = optionalEnum(event, 'visibility', VISIBILITIES, 'event.visibility') ?? 'all';
+  const customId = optionalString(event, 'custom_id', 'event.custom_id');
+  const properties = optionalObject(event, 'properties', 'event.properties');
+  const draft: EventDraft = { type, visibility };
+  for (const field of spec.required) {
+    const value = event[field];
+    if (value === undefined || value === '') {
+      throw validationError(`\`event.${field}\` is required`);
+    }
+    draft[field] = value;
+  }
+  for (const field of spec.optional) {
+    const value = event[field];
+    if (value !== undefined) {
+      draft[field] = value;
+    }
+  }
+  if (type === 'message') {
+    if (typeof draft.text !== 'string') {
+      throw validationError('`event.text` must be a string');
+    }
+    if (Buffer.byteLength(draft.text) > MAX_TEXT_BYTES) {
+      throw validationError('`event.text` must be at most 16 KB');
+    }
+  }
+  if (customId !== undefined) {
+    draft.custom_id = customId;
+  }
+  if (properties !== undefined) {
+    draft.properties = properties;
+  }
+  return draft;
+};
+
+const sendEvent = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
+  const chatId = requireString(ctx.body, 'chat_id');
+  const draft = parseEvent(requireObject(ctx.body, 'event'));
+  // `attach_to_last_thread` was dropped from the docs (§4.6); accepted and ignored.
+  optionalBoolean(ctx.body, 'attach_to_last_thread');
+  const chat = ctx.chats.getChat(requester.organizationId, chatId);
+  const member = requirePresence(chat, requester);
+  const thread = requireActive(chat);
+  if (member.visibility === 'agents' && draft.visibility === 'all') {
+    throw new ApiError(
+      'authorization',
+      'A user added with visibility agents cannot send events with visibility all',
+    );
+  }
+  draft.author_id = member.id;
+  const event = ctx.chats.addEvent(chat, thread, draft, sourceOf(requester));
+  return { event_id: event.id };
+};
+
+const getChat = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
+  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const threadId = optionalString(ctx.body, 'thread_id');
+  const thread = threadId === undefined ? latestThread(chat) : ctx.chats.getThread(chat, threadId);
+  return ctx.chats.serializeChat(chat, thread);
+};
+
+type SortOrder = 'asc' | 'desc';
+const SORT_ORDERS: readonly SortOrder[] = ['asc', 'desc'];
+
+/** Reads `sort_order`, `limit` and `page_id`; a page ID carries the query it continues. */
+const readPaging = (
+  body: JsonObject,
+  defaultLimit: number,
+): { query: JsonObject; offset: number; sortOrder: SortOrder; limit: number } => {
+  const pageId = optionalString(body, 'page_id');
+  if (pageId !== undefined) {
+    const page = decodePageId(pageId);
+    const { offset, sort_order, limit, query } = page;
+    if (
+      typeof offset !== 'number' ||
+      typeof limit !== 'number' ||
+      (sort_order !== 'asc' && sort_order !== 'desc') ||
+      !isJsonObject(query)
+    ) {
+      throw validationError('`page_id` is invalid');
+    }
+    return { query, offset, sortOrder: sort_order, limit };
+  }
+  return {
+    query: body,
+    offset: 0,
+    sortOrder: optionalEnum(body, 'sort_order', SORT_ORDERS) ?? 'desc',
+    limit: optionalInteger(body, 'limit', 'limit', { min: 1, max: 100 }) ?? defaultLimit,
+  };
+};
+
+const pageLinks = (
+  query: JsonObject,
+  offset: number,
+  limit: number,
+  sortOrder: SortOrder,
+  total: number,
+): JsonObject => ({
+  ...(offset + limit < total
+    ? {
+        next_page_id: encodePageId({ query, offset: offset + limit, limit, sort_order: sortOrder }),
+      }
+    : {}),
+  ...(offset > 0
+    ? {
+        previous_page_id: encodePageId({
+          query,
+          offset: Math.max(0, offset - limit),
+          limit,
+          sort_order: sortOrder,
+        }),
+      }
+    : {}),
+});
+
+/** `filters.properties.<namespace>.<name>.{exists, values, exclude_values}` against chat properties. */
+const propertiesMatch = (chat: Chat, filter: JsonObject): boolean => {
+  for (const [namespace, names] of Object.entries(filter)) {
+    if (!isJsonObject(names)) {
+      throw validationError(`\`filters.properties.${namespace}\` must be an object`);
+    }
+    for (const [name, condition] of Object.entries(names)) {
+      if (!isJsonObject(condition)) {
+        throw validationError(`\`filters.properties.${namespace}.${name}\` must be an object`);
+      }
+      const value = chat.properties[namespace]?.[name];
+      const { exists, values, exclude_values } = condition;
+      if (typeof exists === 'boolean' && exists !== (value !== undefined)) {
+        return false;
+      }
+      const same = (candidate: JsonValue) => JSON.stringify(candidate) === JSON.stringify(value);
+      if (Array.isArray(values) && !values.some(same)) {
+        return false;
+      }
+      if (Array.isArray(exclude_values) && exclude_values.some(same)) {
+        return false;
+      }
+    }
+  }
+  return true;
+};
+
+const listChats = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
+  const { query, offset, sortOrder, limit } = readPaging(ctx.body, 10);
+  const filters = optionalObject(query, 'filters') ?? {};
+  // v3.6 replaced `include_active` with `active` (§0): the other version's name is rejected so a
+  // client mixing them up fails instead of silently getting every chat.
+  if (ctx.version === '3.6' && filters.include_active !== undefined) {
+    throw validationError('`filters.include_active` was replaced by `filters.active` in v3.6');
+  }
+  if (ctx.version === '3.5' && filters.active !== undefined) {
+    throw validationError(
+      '`filters.active` is not supported in v3.5: use `filters.include_active`',
+    );
+  }
+  const includeActive =
+    optionalBoolean(filters, 'include_active', 'filters.include_active') ?? true;
+  const active = optionalBoolean(filters, 'active', 'filters.active');
+  const groupIds = optionalIntegerArray(filters, 'group_ids', 'filters.group_ids');
+  const properties = optionalObject(filters, 'properties', 'filters.properties');
+  const matching = [...ctx.chats.store.chats.values()].filter((chat) => {
+    if (chat.organizationId !== requester.organizationId) {
+      return false;
+    }
+    const isActive = latestThread(chat).active;
+    if (ctx.version === '3.5' && !includeActive && isActive) {
+      return false;
+    }
+    if (active !== undefined && active !== isActive) {
+      return false;
+    }
+    if (groupIds && !chat.access.group_ids.some((id) => groupIds.includes(id))) {
+      return false;
+    }
+    return properties === undefined || propertiesMatch(chat, properties);
+  });
+  // Sorted by the creation of each chat's last thread.
+  matching.sort((a, b) => latestThread(a).createdAt.localeCompare(latestThread(b).createdAt));
+  if (sortOrder === 'desc') {
+    matching.reverse();
+  }
+  const page = matching.slice(offset, offset + limit);
+  return {
+    chats_summary: page.map((chat) => summarizeChat(ctx, chat)),
+    found_chats: matching.length,
+    ...pageLinks(query, offset, limit, sortOrder, matching.length),
+  };
+};
+
+const summarizeChat = (ctx: ActionContext, chat: Chat): JsonObject => {
+  const thread = latestThread(chat);
+  const lastEventPerType: JsonObject = {};
+  for (const candidate of chat.threads) {
+    for (const event of candidate.events) {
+      lastEventPerType[event.type] = {
+        thread_id: candidate.id,
+        thread_created_at: candidate.createdAt,
+        event: structuredClone(event),
+      };
+    }
+  }
+  const serialized = ctx.chats.serializeThread(chat, thread);
+  return {
+    id: chat.id,
+    last_event_per_type: lastEventPerType,
+    users: chat.members.map((member) => ctx.chats.serializeUser(chat, member)),
+    last_thread_summary: {
+      id: thread.id,
+      created_at: thread.createdAt,
+      user_ids: [...thread.userIds],
+      properties: serialized.properties ?? {},
+      active: thread.active,
+      access: serialized.access ?? {},
+      ...(thread.tags.length > 0 ? { tags: [...thread.tags] } : {}),
+    },
+    properties: structuredClone(chat.properties),
+    access: structuredClone(chat.access),
+    is_followed: false,
+  };
+};
+
+const listThreads = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
+  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const { query, offset, sortOrder, limit } = readPaging(ctx.body, 3);
+  const minEvents = optionalInteger(query, 'min_events_count', 'min_events_count', { min: 1 });
+  const filters = optionalObject(query, 'filters') ?? {};
+  const from = optionalString(filters, 'from', 'filters.from');
+  const to = optionalString(filters, 'to', 'filters.to');
+  const matching = chat.threads.filter(
+    (thread) =>
+      (minEvents === undefined || thread.events.length >= minEvents) &&
+      (from === undefined || thread.createdAt >= from) &&
+      (to === undefined || thread.createdAt <= to),
+  );
+  if (sortOrder === 'desc') {
+    matching.reverse();
+  }
+  const page = matching.slice(offset, offset + limit);
+  return {
+    threads: page.map((thread) => ctx.chats.serializeThread(chat, thread)),
+    found_threads: matching.length,
+    ...pageLinks(query, offset, limit, sortOrder, matching.length),
+  };
+};
+
+const setRoutingStatus = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
+  const status = requireEnum(ctx.body, 'status', ROUTING_STATUSES);
+  const agentId = optionalString(ctx.body, 'agent_id') ?? requesterUserId(requester);
+  const { store } = ctx.chats;
+  const bot = store.bots.get(agentId);
+  const agent = store.agents.get(agentId);
+  const subject = bot ?? agent;
+  if (!subject || subject.organizationId !== requester.organizationId) {
+    throw notFound(`Agent not found: ${agentId}`);
+  }
+  if (status === 'offline' && !bot) {
+    throw validationError('`status` offline is allowed for bots only');
+  }
+  const self = agentId === requesterUserId(requester);
+  const allowed = bot
+    ? requester.type === 'bot'
+      ? // A bot token manages itself and its app's other bots (agents-bot--my).
+        self || requester.bot.ownerClientId === bot.ownerClientId
+      : hasScope(requester.scopes, 'agents-bot--my:rw') ||
+        hasScope(requester.scopes, 'agents-bot--all:rw')
+    : requester.type === 'agent' &&
+      ((self && hasScope(requester.scopes, 'agents--my:rw')) ||
+        hasScope(requester.scopes, 'agents--all:rw'));
+  if (!allowed) {
+    throw new ApiError('authorization', `Not allowed to set the routing status of ${agentId}`);
+  }
+  ctx.chats.setRoutingStatus(requester.organizationId, agentId, status, sourceOf(requester));
+  return {};
+};
+
+const listRoutingStatuses = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
+  const filters = optionalObject(ctx.body, 'filters') ?? {};
+  const groupIds = optionalIntegerArray(filters, 'group_ids', 'filters.group_ids');
+  const { store } = ctx.chats;
+  const statuses: JsonObject[] = [];
+  for (const agent of store.agents.values()) {
+    // Seeded agents belong to the default group 0.
+    if (agent.organizationId === requester.organizationId && (!groupIds || groupIds.includes(0))) {
+      statuses.push({ agent_id: agent.id, status: agent.routingStatus });
+    }
+  }
+  for (const bot of store.bots.values()) {
+    if (
+      bot.organizationId === requester.organizationId &&
+      (!groupIds || bot.groups.some((group) => groupIds.includes(group.id)))
+    ) {
+      statuses.push({ agent_id: bot.id, status: bot.routingStatus });
+    }
+  }
+  return statuses;
+};
+
+const tagAction = (ctx: ActionContext, add: boolean): JsonValue => {
+  const requester = requesterOf(ctx);
+  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const thread = ctx.chats.getThread(chat, requireString(ctx.body, 'thread_id'));
+  const tag = requireString(ctx.body, 'tag');
+  // Inactive threads can be tagged (tagging after a chat is common). Repeating a tag, or
+  // removing one that is not there, is a no-op without a webhook (unconfirmed).
+  if (add) {
+    ctx.chats.tag(chat, thread, tag, sourceOf(requester));
+  } else {
+    ctx.chats.untag(chat, thread, tag, sourceOf(requester));
+  }
+  return {};
+};
+
+const deactivateChat = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
+  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'id'));
+  const ignorePresence = optionalBoolean(ctx.body, 'ignore_requester_presence') ?? false;
+  requireActive(chat);
+  if (!ignorePresence) {
+    requirePresence(chat, requester);
+  }
+  ctx.chats.deactivate(chat, requesterUserId(requester), sourceOf(requester));
+  return {};
+};
+
+const addUserToChat = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
+  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const userId = requireString(ctx.body, 'user_id');
+  const userType = requireEnum(ctx.body, 'user_type', ['agent', 'customer'] as const);
+  const visibility = requireEnum(ctx.body, 'visibility', VISIBILITIES);
+  const ignorePresence = optionalBoolean(ctx.body, 'ignore_requester_presence') ?? false;
+  const kind = ctx.chats.findUserKind(requester.organizationId, userId);
+  if (kind === undefined) {
+    throw notFound(`User not found: ${userId}`);
+  }
+  if ((kind === 'customer') !== (userType === 'customer')) {
+    throw validationError(`\`user_type\` ${userType} does not match user ${userId}`);
+  }
+  requireActive(chat);
+  // Taken literally from the docs: without `ignore_requester_presence` the requester must be
+  // in the chat, even to add itself (a license-webhook bot joining a chat sets the flag).
+  if (!ignorePresence) {
+    requirePresence(chat, requester);
+  }
+  ctx.chats.addMember(
+    chat,
+    userId,
+    kind,
+    visibility,
+    requesterUserId(requester),
+    sourceOf(requester),
+  );
+  return {};
+};
+
+/** Agent Chat Web API actions (v3.5/v3.6). */
+export const AGENT_ACTIONS: ActionTable = {
+  send_event: { auth: 'required', scopes: CHATS_WRITE, handle: sendEvent },
+  get_chat: { auth: 'required', scopes: CHATS_READ, handle: getChat },
+  list_chats: { auth: 'required', scopes: CHATS_READ, handle: listChats },
+  list_threads: { auth: 'required', scopes: CHATS_READ, handle: listThreads },
+  set_routing_status: {
+    auth: 'required',
+    scopes: {
+      anyOf: ['agents--my:rw', 'agents--all:rw', 'agents-bot--my:rw', 'agents-bot--all:rw'],
+    },
+    handle: setRoutingStatus,
+  },
+  list_routing_statuses: {
+    auth: 'required',
+    scopes: { allOf: ['agents--all:ro', 'agents-bot--all:ro'] },
+    handle: listRoutingStatuses,
+  },
+  tag_thread: { auth: 'required', scopes: CHATS_WRITE, handle: (ctx) => tagAction(ctx, true) },
+  untag_thread: { auth: 'required', scopes: CHATS_WRITE, handle: (ctx) => tagAction(ctx, false) },
+  deactivate_chat: { auth: 'required', scopes: CHATS_WRITE, handle: deactivateChat },
+  add_user_to_chat: { auth: 'required', scopes: CHATS_WRITE, handle: addUserToChat },
+};

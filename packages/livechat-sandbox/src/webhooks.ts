@@ -1,0 +1,320 @@
+import { EventEmitter } from 'node:events';
+import { type ClientRequest, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Journal } from './journal.js';
+import { cloneJson, type JsonObject } from './json.js';
+import { type Chat, installationKey, latestThread, type Store, type Webhook } from './store.js';
+
+/**
+ * Who caused a webhook, for the `source_type` filter: an API client (its client ID, if the
+ * credentials carry one) or the system (router, rating system messages).
+ */
+export type WebhookSource = { kind: 'client'; clientId: string | undefined } | { kind: 'system' };
+
+export type WebhookInput = {
+  organizationId: string;
+  action: string;
+  payload: JsonObject;
+  /** The chat the webhook is about: chat filters and `additional_data` need it. */
+  chat?: Chat;
+  /** For `author_type`: the event author's user type; undefined for system messages. */
+  authorType?: 'customer' | 'agent';
+  /** For `routing_status_set`'s `agent_ids` filter. */
+  agentId?: string;
+  source: WebhookSource;
+};
+
+export type DeliveryTimings = {
+  /** No answer within this → a failed attempt (LiveChat: ~10 s). */
+  timeoutMs: number;
+  /** Wait before each retry; LiveChat retries up to 3 times within about a minute. */
+  retryDelaysMs: readonly number[];
+};
+
+export type Dispatcher = {
+  /** Creates one delivery per matching registration; returns how many. Never blocks. */
+  emit: (input: WebhookInput) => number;
+  /** Deliveries in flight or waiting for a retry. */
+  pending: () => number;
+  /** Resolves once no delivery is in flight or waiting for a retry. */
+  idle: () => Promise<void>;
+  close: () => void;
+};
+
+const CHAT_FILTER_ACTIONS_WITHOUT_CHAT = new Set(['routing_status_set']);
+
+const presentUserIds = (chat: Chat): string[] =>
+  chat.members.filter((member) => member.present).map((member) => member.id);
+
+const sourceMatches = (webhook: Webhook, source: WebhookSource): boolean => {
+  const allowed = webhook.filters.source_type;
+  if (!allowed) {
+    return true;
+  }
+  // PATs carry no client ID; we count their calls as `other_clients` (unconfirmed).
+  const kind =
+    source.kind === 'system'
+      ? 'system'
+      : source.clientId === webhook.ownerClientId
+        ? 'my_client'
+        : 'other_clients';
+  return allowed.includes(kind);
+};
+
+/** Filters combine with AND (unconfirmed in the docs; the natural reading). */
+const filtersPass = (store: Store, webhook: Webhook, input: WebhookInput): boolean => {
+  const { filters } = webhook;
+  if (!sourceMatches(webhook, input.source)) {
+    return false;
+  }
+  if (
+    filters.author_type &&
+    (input.action === 'incoming_event' || input.action === 'event_updated')
+  ) {
+    // System messages have no author, so they match neither `customer` nor `agent` (unconfirmed).
+    if (input.authorType !== filters.author_type) {
+      return false;
+    }
+  }
+  if (
+    filters.agent_ids &&
+    input.agentId !== undefined &&
+    !filters.agent_ids.includes(input.agentId)
+  ) {
+    return false;
+  }
+  const { chat } = input;
+  if (!chat || CHAT_FILTER_ACTIONS_WITHOUT_CHAT.has(input.action)) {
+    return true;
+  }
+  if (filters.only_my_chats) {
+    const source = latestThread(chat).properties.source ?? chat.properties.source;
+    if (source?.client_id !== webhook.ownerClientId) {
+      return false;
+    }
+  }
+  const presence = filters.chat_presence;
+  if (presence) {
+    const present = presentUserIds(chat);
+    const values = presence.user_ids?.values;
+    if (values && !values.some((id) => present.includes(id))) {
+      return false;
+    }
+    const excluded = presence.user_ids?.exclude_values;
+    if (excluded?.some((id) => present.includes(id))) {
+      return false;
+    }
+    if (
+      presence.my_bots &&
+      !present.some((id) => store.bots.get(id)?.ownerClientId === webhook.ownerClientId)
+    ) {
+      return false;
+    }
+  }
+  return true;
+};
+
+/** `license`: the app is installed and its license webhooks enabled; `bot`: one of its bots is not offline. */
+const typeAllows = (store: Store, webhook: Webhook, organizationId: string): boolean => {
+  if (webhook.type === 'license') {
+    return (
+      store.installations.get(installationKey(organizationId, webhook.ownerClientId))
+        ?.licenseWebhooksEnabled === true
+    );
+  }
+  for (const bot of store.bots.values()) {
+    // `not_accepting_chats` still receives bot webhooks; only `offline` stops them (§3).
+    if (
+      bot.ownerClientId === webhook.ownerClientId &&
+      bot.organizationId === organizationId &&
+      bot.routingStatus !== 'offline'
+    ) {
+      return true;
+    }
+  }
+  return false;
+};
+
+const additionalDataFor = (webhook: Webhook, chat: Chat | undefined): JsonObject => {
+  const data: JsonObject = {};
+  if (!chat) {
+    return data;
+  }
+  if (webhook.additionalData.includes('chat_properties')) {
+    data.chat_properties = cloneJson(chat.properties);
+  }
+  if (webhook.additionalData.includes('chat_presence_user_ids')) {
+    data.chat_presence_user_ids = presentUserIds(chat);
+  }
+  return data;
+};
+
+type AttemptResult = { status: number } | { error: string };
+
+/** Delivers webhooks in LiveChat's envelope, retrying on non-200 answers and timeouts. */
+export const createDispatcher = ({
+  store,
+  journal,
+  timings,
+}: {
+  store: Store;
+  journal: Journal;
+  timings: DeliveryTimings;
+}): Dispatcher => {
+  const inFlight = new Set<ClientRequest>();
+  const timers = new Set<NodeJS.Timeout>();
+  const events = new EventEmitter();
+  let pending = 0;
+  let deliveryCounter = 0;
+  let closed = false;
+
+  const settle = () => {
+    if (closed) {
+      return;
+    }
+    pending -= 1;
+    if (pending === 0) {
+      events.emit('idle');
+    }
+  };
+
+  const post = (url: string, body: string): Promise<AttemptResult> =>
+    new Promise((resolve) => {
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        resolve({ error: 'invalid url' });
+        return;
+      }
+      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+      let finished = false;
+      const finish = (result: AttemptResult) => {
+        if (!finished) {
+          finished = true;
+          clearTimeout(timer);
+          inFlight.delete(req);
+          resolve(result);
+        }
+      };
+      const req = send(target, {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          'User-Agent': 'LiveChat-Sandbox-Webhooks',
+        },
+      });
+      const timer = setTimeout(() => {
+        finish({ error: 'timeout' });
+        req.destroy();
+      }, timings.timeoutMs);
+      inFlight.add(req);
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => finish({ status: res.statusCode ?? 0 }));
+        res.on('error', (err) => finish({ error: err.message }));
+      });
+      req.on('error', (err) => finish({ error: closed ? 'sandbox closed' : err.message }));
+      req.end(body);
+    });
+
+  const attempt = async (
+    delivery: { id: number; webhook: Webhook; action: string; body: string },
+    number: number,
+  ) => {
+    if (closed) {
+      return;
+    }
+    const started = Date.now();
+    const result = await post(delivery.webhook.url, delivery.body);
+    // Only exactly 200 counts: whether LiveChat accepts other 2xx is unconfirmed (§1.4).
+    const ok = 'status' in result && result.status === 200;
+    const delay = timings.retryDelaysMs[number - 1];
+    const willRetry = !ok && !closed && delay !== undefined;
+    journal.record({
+      kind: 'delivery',
+      deliveryId: delivery.id,
+      webhookId: delivery.webhook.id,
+      action: delivery.action,
+      url: delivery.webhook.url,
+      attempt: number,
+      ok,
+      ...result,
+      durationMs: Date.now() - started,
+      willRetry,
+    });
+    if (!willRetry) {
+      settle();
+      return;
+    }
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      void attempt(delivery, number + 1);
+    }, delay);
+    timers.add(timer);
+  };
+
+  return {
+    emit: (input) => {
+      if (closed) {
+        return 0;
+      }
+      let created = 0;
+      for (const webhook of store.webhooks) {
+        if (
+          webhook.action !== input.action ||
+          !typeAllows(store, webhook, input.organizationId) ||
+          !filtersPass(store, webhook, input)
+        ) {
+          continue;
+        }
+        const envelope = {
+          webhook_id: webhook.id,
+          secret_key: webhook.secretKey,
+          action: input.action,
+          organization_id: input.organizationId,
+          payload: cloneJson(input.payload),
+          additional_data: additionalDataFor(webhook, input.chat),
+        };
+        deliveryCounter += 1;
+        const delivery = {
+          id: deliveryCounter,
+          webhook,
+          action: input.action,
+          body: JSON.stringify(envelope),
+        };
+        journal.record({
+          kind: 'webhook',
+          deliveryId: delivery.id,
+          webhookId: webhook.id,
+          action: input.action,
+          url: webhook.url,
+          organizationId: input.organizationId,
+          body: envelope,
+        });
+        pending += 1;
+        created += 1;
+        // Asynchronous: the API call that caused the webhook answers without waiting for it.
+        setImmediate(() => void attempt(delivery, 1));
+      }
+      return created;
+    },
+    pending: () => pending,
+    idle: () =>
+      pending === 0 ? Promise.resolve() : new Promise((resolve) => events.once('idle', resolve)),
+    close: () => {
+      closed = true;
+      for (const timer of timers) {
+        clearTimeout(timer);
+      }
+      timers.clear();
+      for (const req of inFlight) {
+        req.destroy();
+      }
+      pending = 0;
+      events.emit('idle');
+    },
+  };
+};
