@@ -43,20 +43,34 @@ const isJsonContentType = (header: string | undefined): boolean => {
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 };
 
-const exceedsDepth = (root: unknown, max: number): boolean => {
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop() as [unknown, number];
-    if (value === null || typeof value !== 'object') {
-      continue;
-    }
-    if (depth > max) {
-      return true;
-    }
-    for (const child of Array.isArray(value) ? value : Object.values(value)) {
-      if (child !== null && typeof child === 'object') {
-        stack.push([child, depth + 1]);
+const OPEN_BRACKET = 0x5b; // [
+const OPEN_BRACE = 0x7b; // {
+const CLOSE_BRACKET = 0x5d; // ]
+const CLOSE_BRACE = 0x7d; // }
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** True when JSON text nests deeper than `max`; a byte scan, before parsing, allocating nothing. */
+const exceedsDepth = (json: Buffer, max: number): boolean => {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i += 1) {
+    const byte = json[i];
+    if (inString) {
+      if (byte === BACKSLASH) {
+        i += 1;
+      } else if (byte === QUOTE) {
+        inString = false;
       }
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      depth += 1;
+      if (depth > max) {
+        return true;
+      }
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      depth -= 1;
     }
   }
   return false;
@@ -79,16 +93,6 @@ const classify = (
   // Authenticate before validating, so strangers learn nothing about the expected shape.
   if (!verifySecret((body as { secret_key?: unknown }).secret_key)) {
     return { reply: reject(401, 'unauthorized', 'unauthorized', 'missing or wrong secret_key') };
-  }
-  if (exceedsDepth(body, MAX_JSON_DEPTH)) {
-    return {
-      reply: reject(
-        400,
-        'invalid',
-        'invalid_body',
-        `JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
-      ),
-    };
   }
   const parsed = WebhookEnvelope.safeParse(body);
   if (!parsed.success) {
@@ -123,7 +127,7 @@ export const createWebhookHandler = (options: WebhookHandlerOptions) => {
   const { bodyLimitBytes, ackTimeoutMs, enqueue, metrics, log, isClosing } = options;
 
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     let answered = false;
     const answer = (reply: Reply, action = 'unknown'): void => {
       if (answered) {
@@ -141,7 +145,7 @@ export const createWebhookHandler = (options: WebhookHandlerOptions) => {
       }
       res.writeHead(reply.status, headers);
       res.end(payload);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const seconds = (performance.now() - started) / 1_000;
       metrics.recordWebhook(
         isWebhookAction(action) ? action : 'other',
         reply.outcome,
@@ -191,9 +195,21 @@ export const createWebhookHandler = (options: WebhookHandlerOptions) => {
       if (answered) {
         return;
       }
+      const raw = Buffer.concat(chunks, received);
+      if (exceedsDepth(raw, MAX_JSON_DEPTH)) {
+        answer(
+          reject(
+            400,
+            'invalid',
+            'invalid_body',
+            `JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+          ),
+        );
+        return;
+      }
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks, received).toString('utf8'));
+        body = JSON.parse(raw.toString('utf8'));
       } catch {
         answer(reject(400, 'invalid', 'invalid_json', 'body is not valid JSON'));
         return;

@@ -20,7 +20,7 @@ export const createProducerConnection = (
     commandTimeout: commandTimeoutMs,
     connectTimeout: 2_000,
     // Concurrent webhooks share one write and one read per event-loop turn.
-    enableAutoPipelining: true,
+    enableAutoPipelining: false,
     retryStrategy: (attempt) => Math.min(attempt * 100, 500),
   });
 

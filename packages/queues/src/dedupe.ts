@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 // LiveChat sends no delivery id and retries (timeouts, non-200s), so duplicates are told apart
@@ -73,11 +73,8 @@ export const deriveDedupeKey = ({ organizationId, action, payload }: DedupeInput
     natural?.every((part): part is string => part !== undefined) === true
       ? natural
       : ['payload', canonicalJson(payload)];
-  const hash = createHash('sha256')
-    .update([organizationId, action, ...parts].join('\u0000'))
-    .digest('hex')
-    .slice(0, 32);
-  return `${action}-${hash}`;
+  const digest = hash('sha256', [organizationId, action, ...parts].join('\u0000'), 'hex');
+  return `${action}-${digest.slice(0, 32)}`;
 };
 
 export type ClaimResult = 'first' | 'same' | 'duplicate';

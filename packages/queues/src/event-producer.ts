@@ -15,7 +15,21 @@ export type CreateEventProducerOptions = {
   onError: (err: Error) => void;
 };
 
-/** The writer side of the `livechat-events` queue, as used by the webhook receiver. */
+type Pending = {
+  job: LivechatEventJob;
+  resolve: (id: string) => void;
+  reject: (err: unknown) => void;
+};
+
+/**
+ * The writer side of the `livechat-events` queue, as used by the webhook receiver.
+ *
+ * Webhooks that arrive in the same event-loop turn are written as one pipeline (`addBulk`):
+ * one socket write and one read for all of them instead of one each, which roughly halves
+ * Redis's work per webhook under load. Each caller still resolves only once its own job is
+ * stored. The dedupe key is the job id, so a duplicate delivery (even within one batch) is
+ * absorbed by BullMQ's add script: same id, no new job.
+ */
 export const createEventProducer = ({
   connection,
   prefix,
@@ -27,13 +41,42 @@ export const createEventProducer = ({
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
   queue.on('error', onError);
+
+  let batch: Pending[] = [];
+  const flush = () => {
+    const sending = batch;
+    batch = [];
+    queue
+      .addBulk(
+        sending.map(({ job }) => ({
+          name: job.envelope.action,
+          data: job,
+          opts: { jobId: job.dedupeKey },
+        })),
+      )
+      .then(
+        (jobs) => {
+          sending.forEach((pending, i) => {
+            pending.resolve(jobs[i]?.id ?? pending.job.dedupeKey);
+          });
+        },
+        (err: unknown) => {
+          for (const pending of sending) {
+            pending.reject(err);
+          }
+        },
+      );
+  };
+
   return {
-    enqueue: async (job) => {
-      // The dedupe key is the job id: a duplicate delivery while the first job is still in
-      // Redis is absorbed by BullMQ's add script (same id → no new job) in the same round trip.
-      const added = await queue.add(job.envelope.action, job, { jobId: job.dedupeKey });
-      return added.id ?? job.dedupeKey;
-    },
+    enqueue: (job) =>
+      new Promise<string>((resolve, reject) => {
+        batch.push({ job, resolve, reject });
+        if (batch.length === 1) {
+          // After this turn's I/O callbacks: every webhook parsed in this turn joins the batch.
+          setImmediate(flush);
+        }
+      }),
     close: () => queue.close(),
   };
 };

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+// Type-only: loads vitest's types so the augmentation below has a module to merge into.
+import type {} from 'vitest';
 import { startRedisContainer } from './redis-container.js';
 import {
   hasRedisServerBinary,

@@ -1,5 +1,14 @@
 import { z } from 'zod';
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+// A JSON object, validated without copying it: the payload can be large (incoming_chat carries
+// a thread) and is checked per action by the worker.
+const JsonObject = z.custom<Record<string, unknown>>(isPlainObject, {
+  message: 'expected an object',
+});
+
 // The JSON object LiveChat POSTs for every webhook (Configuration API "general webhook
 // format"). Loose on purpose: unknown top-level keys (v3.6 adds `requester`) are kept, so
 // schema drift reaches the worker instead of being dropped at the door.
@@ -13,9 +22,9 @@ export const WebhookEnvelope = z
     organization_id: z.string().min(1).max(200).optional(),
     // Pre-v3.4 integer license id; accepted so old registrations still work.
     license_id: z.union([z.number().int(), z.string().min(1).max(200)]).optional(),
-    payload: z.record(z.string(), z.unknown()),
+    payload: JsonObject,
     // `{}` unless requested at registration; absent for some actions.
-    additional_data: z.record(z.string(), z.unknown()).optional(),
+    additional_data: JsonObject.optional(),
   })
   .refine(
     (envelope) => envelope.organization_id !== undefined || envelope.license_id !== undefined,

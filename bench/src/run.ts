@@ -1,0 +1,31 @@
+import { parseArgs } from 'node:util';
+import { benchIngest, printIngest } from './ingest.js';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+  },
+});
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  ingest: async () => {
+    printIngest(
+      await benchIngest({ seconds: Number(values.duration), warmup: Number(values.warmup) }),
+    );
+  },
+};
+
+const names = positionals.length > 0 ? positionals : Object.keys(BENCHES);
+for (const name of names) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(
+    `# ${name}  (Node ${process.version}, ${values.duration} s per server after ${values.warmup} s warm-up)`,
+  );
+  await bench();
+}
