@@ -1,8 +1,4 @@
 export {
-  jwtExpiryMs,
-  tokenExpiry,
-} from './client/bot-token.js';
-export {
   BOT_TOKEN_VALIDITY_MS,
   type CreateLivechatClientOptions,
   createLivechatClient,
