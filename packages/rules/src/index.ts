@@ -1,0 +1,28 @@
+export {
+  BusinessHours,
+  isValidTimeZone,
+  isWithinBusinessHours,
+  localTimeIn,
+  TimeRange,
+  WEEKDAYS,
+  type Weekday,
+} from './business-hours.js';
+export {
+  CannedResponsesOverride,
+  CannedResponsesSettings,
+  DEFAULT_BAD_RATING_TEXT,
+  DEFAULT_GOOD_RATING_TEXT,
+  DEFAULT_IDLE_MESSAGE,
+  IdleReplyOverride,
+  IdleReplySettings,
+  KeywordSuggestionsMap,
+  mergeRuleSettings,
+  normaliseKeyword,
+  PartialRuleSettings,
+  RatingReactionsOverride,
+  RatingReactionsSettings,
+  REVIEW_URL_PLACEHOLDER,
+  RuleSettings,
+  type RuleSettingsInput,
+  TagSuggestionsMap,
+} from './settings.js';
