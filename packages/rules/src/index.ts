@@ -8,6 +8,36 @@ export {
   type Weekday,
 } from './business-hours.js';
 export {
+  type AuthorKind,
+  type ClassifyAuthorOptions,
+  classifyAuthor,
+  customerVisibleText,
+  isAnswerEvent,
+  isWaitingEvent,
+  type KnownUser,
+  knownUsersFrom,
+  toUserType,
+  type UserType,
+  usersFromIncomingChat,
+  usersFromUserAddedToChat,
+} from './classify.js';
+export {
+  CUSTOM_ID_PREFIXES,
+  type CustomIdInput,
+  type CustomIdRule,
+  customIdFor,
+  isOurCustomId,
+} from './custom-id.js';
+export { configuredKeyword, findKeywords, keywordPattern } from './keywords.js';
+export {
+  parseRatingScore,
+  type RatingProperty,
+  type RatingScore,
+  type RatingSystemMessage,
+  ratingFromProperties,
+  ratingFromSystemMessage,
+} from './rating.js';
+export {
   CannedResponsesOverride,
   CannedResponsesSettings,
   DEFAULT_BAD_RATING_TEXT,
@@ -26,3 +56,9 @@ export {
   type RuleSettingsInput,
   TagSuggestionsMap,
 } from './settings.js';
+export {
+  ChatSnapshot,
+  parseTimestamp,
+  SnapshotEvent,
+  SnapshotUser,
+} from './snapshot.js';
