@@ -38,6 +38,18 @@ export {
   ratingFromSystemMessage,
 } from './rating.js';
 export {
+  type CancelIdleReplyIntent,
+  type ReactToRatingIntent,
+  type RememberUsersIntent,
+  type RouteInput,
+  type RouteIntent,
+  routeWebhook,
+  type ScheduleIdleReplyIntent,
+  type SetRoutingStatusIntent,
+  type SuggestForKeywordIntent,
+  type SuggestForTagIntent,
+} from './route.js';
+export {
   CannedResponsesOverride,
   CannedResponsesSettings,
   DEFAULT_BAD_RATING_TEXT,
