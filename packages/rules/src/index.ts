@@ -28,6 +28,27 @@ export {
   customIdFor,
   isOurCustomId,
 } from './custom-id.js';
+export {
+  type DecideIdleReplyInput,
+  type DecideKeywordSuggestionsInput,
+  type DecideRatingReactionInput,
+  type DecideTagSuggestionsInput,
+  decideIdleReply,
+  decideKeywordSuggestions,
+  decideRatingReaction,
+  decideTagSuggestions,
+  formatSuggestions,
+  goodRatingText,
+  IDLE_CLOCK_TOLERANCE_MS,
+  type IdleReplyDecision,
+  type IdleSkipReason,
+  type OutgoingText,
+  type RatingReactionDecision,
+  type RatingSkipReason,
+  type Skip,
+  type SuggestionDecision,
+  type SuggestionSkipReason,
+} from './decide.js';
 export { configuredKeyword, findKeywords, keywordPattern } from './keywords.js';
 export {
   parseRatingScore,
