@@ -66,3 +66,30 @@ export const IngestEnv = z.object({
   ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(1_200),
 });
 export type IngestEnv = z.output<typeof IngestEnv>;
+
+const Concurrency = z.coerce.number().int().min(1).max(1_000).default(10);
+
+/** Environment of apps/worker. */
+export const WorkerEnv = z.object({
+  ...RedisEnv.shape,
+  ...LogEnv.shape,
+  ...ShutdownEnv.shape,
+  // LiveChat API base URL: the real API by default, the sandbox's URL in tests and demos.
+  LIVECHAT_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.livechatinc.com'),
+  // Timeout of every LiveChat API call.
+  LIVECHAT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  // Queue pause after LiveChat answers too_many_requests without saying for how long.
+  LIVECHAT_RATE_LIMIT_MS: z.coerce.number().int().positive().default(5_000),
+  // The rules file (YAML or JSON): bots, credentials and each rule's settings.
+  NUDGE_CONFIG: z.string().min(1).default('nudge.rules.yaml'),
+  // Jobs each worker process runs at once, per queue.
+  CONCURRENCY_LIVECHAT_EVENTS: Concurrency,
+  CONCURRENCY_IDLE_REPLY: Concurrency,
+  CONCURRENCY_CANNED_RESPONSES: Concurrency,
+  CONCURRENCY_RATING_REACTIONS: Concurrency,
+  // BullMQ lock: a job whose worker stops renewing it for this long is taken over by another.
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
+  // How often workers look for jobs whose lock expired (stalled: the worker died).
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+});
+export type WorkerEnv = z.output<typeof WorkerEnv>;

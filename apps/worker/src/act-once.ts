@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { OrganizationRules } from '@nudge/config';
+import type { Chat } from '@nudge/livechat';
+import type { JobOutcome, WorkerContext } from './context.js';
+import { SENT_MARKER_TTL_MS, sendLockKey, sentMarkerKey } from './keys.js';
+
+export type BotMessage = { text: string; visibility: 'all' | 'agents'; customId: string };
+
+export type Decision = { act: true; messages: BotMessage[] } | { act: false; reason: string };
+
+export type ActOnceOptions = {
+  ctx: WorkerContext;
+  organization: OrganizationRules;
+  chatId: string;
+  threadId: string;
+  /** Serialises workers acting on the same thing (e.g. one chat's idle reply). */
+  lockId: string;
+  /** The rule's decision on the fresh chat, as the bot that would act. */
+  decide: (input: { chat: Chat; botId: string }) => Decision;
+};
+
+export class SendInProgressError extends Error {
+  constructor(lockId: string) {
+    super(`another worker is acting on ${lockId}; retrying later`);
+    this.name = 'SendInProgressError';
+  }
+}
+
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** The organization's bot present in the chat, else its first (default) bot. */
+const chooseBot = (organization: OrganizationRules, chat: Chat): string => {
+  const present = new Set(chat.users.map((user) => user.id));
+  const bot =
+    organization.bots.find((candidate) => present.has(candidate.id)) ?? organization.bots[0];
+  if (!bot) {
+    throw new Error(`organization ${organization.organizationId} has no bot`);
+  }
+  return bot.id;
+};
+
+/**
+ * Acts as the bot at most once per message `customId`, however often the job runs: a retry,
+ * a stalled job re-run by another worker while the first still runs, a kill -9 right after
+ * send_event, or a duplicate webhook. Under a per-`lockId` lock it re-reads the chat, skips
+ * every message whose custom_id is already in the thread (or marked sent in Redis), sends the
+ * rest, and marks them sent. The lock outlives the LiveChat calls it covers; a worker that
+ * dies holding it only delays the retry until it expires.
+ */
+export const actOnce = async ({
+  ctx,
+  organization,
+  chatId,
+  threadId,
+  lockId,
+  decide,
+}: ActOnceOptions): Promise<JobOutcome> => {
+  const { redis, prefix } = ctx;
+  const lock = sendLockKey(prefix, lockId);
+  const token = randomUUID();
+  const locked = await redis.set(lock, token, 'PX', ctx.livechatTimeoutMs * 5, 'NX');
+  if (locked === null) {
+    throw new SendInProgressError(lockId);
+  }
+  try {
+    const reader = ctx.livechat.asBot(organization, organization.bots[0]?.id ?? '');
+    const chat = await reader.getChat({ chat_id: chatId, thread_id: threadId });
+    const botId = chooseBot(organization, chat);
+    const status = await ctx.botStatus.statusOf(organization.organizationId, botId);
+    if (status !== 'accepting_chats') {
+      return { outcome: 'skipped', reason: `bot ${botId} is not accepting chats (${status})` };
+    }
+    const decision = decide({ chat, botId });
+    if (!decision.act) {
+      return { outcome: 'skipped', reason: decision.reason };
+    }
+
+    const inThread = new Set(chat.thread.events.map((event) => event.custom_id).filter(Boolean));
+    const markers = await redis.mget(
+      ...decision.messages.map((message) => sentMarkerKey(prefix, message.customId)),
+    );
+    const pending = decision.messages.filter(
+      (message, i) => !inThread.has(message.customId) && markers[i] === null,
+    );
+    if (pending.length === 0) {
+      return { outcome: 'skipped', reason: 'already sent' };
+    }
+
+    const bot = ctx.livechat.asBot(organization, botId);
+    if (!chat.users.some((user) => user.id === botId)) {
+      // LiveChat only takes events from chat users. A bot that only whispers joins visible to
+      // agents alone, so the customer never sees it enter.
+      const needsAll = pending.some((message) => message.visibility === 'all');
+      await bot.addUserToChat({
+        chat_id: chatId,
+        user_id: botId,
+        user_type: 'agent',
+        visibility: needsAll ? 'all' : 'agents',
+        ignore_requester_presence: true,
+      });
+    }
+    const eventIds: string[] = [];
+    for (const message of pending) {
+      const sent = await bot.sendEvent({
+        chat_id: chatId,
+        event: {
+          type: 'message',
+          text: message.text,
+          visibility: message.visibility,
+          custom_id: message.customId,
+        },
+      });
+      await redis.set(
+        sentMarkerKey(prefix, message.customId),
+        sent.event_id,
+        'PX',
+        SENT_MARKER_TTL_MS,
+      );
+      eventIds.push(sent.event_id);
+    }
+    return { outcome: 'sent', botId, eventIds };
+  } finally {
+    await redis.eval(RELEASE_LOCK, 1, lock, token);
+  }
+};

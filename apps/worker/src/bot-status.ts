@@ -1,0 +1,68 @@
+import type { LivechatClient, RoutingStatus } from '@nudge/livechat';
+import type { Logger } from '@nudge/telemetry';
+import type { Redis } from 'ioredis';
+import { BOT_STATUS_TTL_MS, botStatusApiKey, botStatusKey } from './keys.js';
+
+export type BotStatus = RoutingStatus | 'unknown';
+
+export type BotStatusGate = {
+  /** Records a status announced by a routing_status_set webhook. */
+  record: (organizationId: string, botId: string, status: RoutingStatus) => Promise<void>;
+  /** The bot's routing status: webhook cache, else list_routing_statuses (cached briefly). */
+  statusOf: (organizationId: string, botId: string) => Promise<BotStatus>;
+};
+
+export type CreateBotStatusGateOptions = {
+  redis: Redis;
+  prefix: string;
+  /** A client allowed to call list_routing_statuses for the organization, if any. */
+  statusReader: (organizationId: string) => LivechatClient | undefined;
+  apiCacheMs?: number;
+  log: Logger;
+};
+
+/**
+ * Bots act only while `accepting_chats`. The status comes from routing_status_set webhooks
+ * (cached in Redis for every worker); when none was seen, list_routing_statuses answers —
+ * which needs agent-level scopes a bot token lacks, so it is asked with the organization's PAT
+ * when one is configured. A status nobody can tell is `unknown`, and the rules don't act.
+ */
+export const createBotStatusGate = ({
+  redis,
+  prefix,
+  statusReader,
+  apiCacheMs = 30_000,
+  log,
+}: CreateBotStatusGateOptions): BotStatusGate => {
+  const warned = new Set<string>();
+  return {
+    record: async (organizationId, botId, status) => {
+      await redis.set(botStatusKey(prefix, organizationId, botId), status, 'PX', BOT_STATUS_TTL_MS);
+    },
+    statusOf: async (organizationId, botId) => {
+      const [announced, fetched] = await redis.mget(
+        botStatusKey(prefix, organizationId, botId),
+        botStatusApiKey(prefix, organizationId, botId),
+      );
+      const cached = announced ?? fetched;
+      if (cached) {
+        return cached as BotStatus;
+      }
+      const client = statusReader(organizationId);
+      if (!client) {
+        if (!warned.has(organizationId)) {
+          warned.add(organizationId);
+          log.warn(
+            { organizationId },
+            'bot routing status unknown: no routing_status_set webhook seen and no PAT to ask LiveChat',
+          );
+        }
+        return 'unknown';
+      }
+      const statuses = await client.listRoutingStatuses();
+      const status = statuses.find((entry) => entry.agent_id === botId)?.status ?? 'offline';
+      await redis.set(botStatusApiKey(prefix, organizationId, botId), status, 'PX', apiCacheMs);
+      return status as BotStatus;
+    },
+  };
+};

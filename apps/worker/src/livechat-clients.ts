@@ -1,0 +1,86 @@
+import type { OrganizationRules } from '@nudge/config';
+import {
+  type BotTokenCache,
+  createLivechatClient,
+  type LivechatAuth,
+  type LivechatClient,
+  type LivechatLogger,
+} from '@nudge/livechat';
+
+export type LivechatClients = {
+  /** A client acting as `botId` in the organization (bot token, or PAT + X-Author-Id on 3.5). */
+  asBot: (organization: OrganizationRules, botId: string) => LivechatClient;
+  /** A client with agent scopes (the organization's PAT), when one is configured. */
+  asAccount: (organization: OrganizationRules) => LivechatClient | undefined;
+};
+
+export type CreateLivechatClientsOptions = {
+  baseUrl: string;
+  timeoutMs: number;
+  tokenCache: BotTokenCache;
+  log: LivechatLogger;
+};
+
+/** Builds (once, then reuses) one LiveChat client per organization and identity. */
+export const createLivechatClients = ({
+  baseUrl,
+  timeoutMs,
+  tokenCache,
+  log,
+}: CreateLivechatClientsOptions): LivechatClients => {
+  const clients = new Map<string, LivechatClient>();
+  // Legacy/Deprecation notices once per process, not once per client.
+  const seenNoticeHeaders = new Set<string>();
+  const build = (key: string, organization: OrganizationRules, auth: LivechatAuth) => {
+    let client = clients.get(key);
+    if (!client) {
+      client = createLivechatClient({
+        auth,
+        baseUrl,
+        version: organization.apiVersion,
+        timeoutMs,
+        region: organization.region,
+        log,
+        seenNoticeHeaders,
+      });
+      clients.set(key, client);
+    }
+    return client;
+  };
+
+  return {
+    asBot: (organization, botId) => {
+      const bot = organization.bots.find((candidate) => candidate.id === botId);
+      if (bot?.secret && organization.clientId) {
+        return build(`${organization.organizationId}\u0000bot\u0000${botId}`, organization, {
+          type: 'bot',
+          botId,
+          clientId: organization.clientId,
+          botSecret: bot.secret,
+          organizationId: organization.organizationId,
+          tokenCache,
+        });
+      }
+      if (organization.pat && organization.apiVersion === '3.5') {
+        // Legacy impersonation: the account's PAT acting as the bot.
+        return build(`${organization.organizationId}\u0000pat-as\u0000${botId}`, organization, {
+          type: 'pat',
+          accountId: organization.pat.accountId,
+          pat: organization.pat.token,
+          authorId: botId,
+        });
+      }
+      throw new Error(
+        `no credentials to act as bot ${botId} in organization ${organization.organizationId}`,
+      );
+    },
+    asAccount: (organization) =>
+      organization.pat
+        ? build(`${organization.organizationId}\u0000pat`, organization, {
+            type: 'pat',
+            accountId: organization.pat.accountId,
+            pat: organization.pat.token,
+          })
+        : undefined,
+  };
+};

@@ -1,0 +1,176 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, loadRulesFile, WorkerEnv } from '@nudge/config';
+import { createRedisTokenCache } from '@nudge/livechat';
+import {
+  assertQueueRedisPolicy,
+  createWorkerConnection,
+  DEFAULT_JOB_OPTIONS,
+  EvictionPolicyError,
+  QUEUE_NAMES,
+  type QueueName,
+} from '@nudge/queues';
+import { createLogger } from '@nudge/telemetry';
+import { Queue, Worker } from 'bullmq';
+import { createBotStatusGate } from './bot-status.js';
+import type { WorkerContext } from './context.js';
+import { HANDLERS } from './handlers.js';
+import { createLivechatClients } from './livechat-clients.js';
+import { createProcessor } from './processor.js';
+import { installShutdown } from './shutdown.js';
+
+const SERVICE = 'worker';
+const ALL_QUEUES = Object.values(QUEUE_NAMES);
+
+const fail = (err: unknown): never => {
+  const log = createLogger({ service: SERVICE });
+  if (err instanceof ConfigError) {
+    log.fatal({ issues: err.issues }, err.message);
+  } else {
+    log.fatal({ err }, err instanceof Error ? err.message : String(err));
+  }
+  return log.flush(() => process.exit(1)) as never;
+};
+
+const selectedQueues = (): QueueName[] => {
+  const { values } = parseArgs({ options: { queues: { type: 'string' } } });
+  if (!values.queues) {
+    return ALL_QUEUES;
+  }
+  const names = values.queues
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !(ALL_QUEUES as string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new ConfigError([
+      `--queues: unknown queue(s) ${unknown.join(', ')}; known: ${ALL_QUEUES.join(', ')}`,
+    ]);
+  }
+  return names as QueueName[];
+};
+
+const main = async () => {
+  const queueNames = selectedQueues();
+  const config = loadConfig(WorkerEnv, process.env);
+  const rules = await loadRulesFile(config.NUDGE_CONFIG, process.env);
+  const log = createLogger({
+    service: SERVICE,
+    level: config.LOG_LEVEL,
+    pretty: config.LOG_PRETTY,
+  });
+  const exit = (code: number) => log.flush(() => process.exit(code));
+  const prefix = config.QUEUE_PREFIX;
+
+  // Workers wait for Redis (and reconnect) forever; the policy check waits for the first connect.
+  const redis = createWorkerConnection(config.REDIS_URL);
+  redis.on('error', (err) => log.warn({ err }, 'redis error'));
+  try {
+    const report = await assertQueueRedisPolicy(redis);
+    if (report.aofEnabled === false) {
+      log.warn('redis runs without AOF: a Redis restart loses queued jobs');
+    }
+  } catch (err) {
+    if (err instanceof EvictionPolicyError) {
+      log.fatal({ err }, err.message);
+      return exit(1);
+    }
+    throw err;
+  }
+
+  const livechat = createLivechatClients({
+    baseUrl: config.LIVECHAT_API_URL,
+    timeoutMs: config.LIVECHAT_TIMEOUT_MS,
+    tokenCache: createRedisTokenCache({ redis, prefix }),
+    log,
+  });
+  const queue = (name: QueueName) => {
+    const created = new Queue(name, {
+      connection: redis,
+      prefix,
+      defaultJobOptions: DEFAULT_JOB_OPTIONS,
+    });
+    created.on('error', (err) => log.error({ err, queue: name }, 'queue error'));
+    return created;
+  };
+  const queues = {
+    idleReply: queue(QUEUE_NAMES.idleReply),
+    cannedResponses: queue(QUEUE_NAMES.cannedResponses),
+    ratingReactions: queue(QUEUE_NAMES.ratingReactions),
+  };
+  const ctx: WorkerContext = {
+    redis,
+    prefix,
+    rules,
+    queues,
+    livechat,
+    botStatus: createBotStatusGate({
+      redis,
+      prefix,
+      statusReader: (organizationId) => {
+        const organization = rules.organizations.get(organizationId);
+        return organization ? livechat.asAccount(organization) : undefined;
+      },
+      log,
+    }),
+    livechatTimeoutMs: config.LIVECHAT_TIMEOUT_MS,
+    log,
+    now: Date.now,
+  };
+
+  const concurrency: Record<QueueName, number> = {
+    'livechat-events': config.CONCURRENCY_LIVECHAT_EVENTS,
+    'idle-reply': config.CONCURRENCY_IDLE_REPLY,
+    'canned-responses': config.CONCURRENCY_CANNED_RESPONSES,
+    'rating-reactions': config.CONCURRENCY_RATING_REACTIONS,
+  };
+  const workers = queueNames.map((name) => {
+    const worker: Worker = new Worker(
+      name,
+      createProcessor({
+        handlers: HANDLERS[name],
+        ctx,
+        worker: () => worker,
+        rateLimitMs: config.LIVECHAT_RATE_LIMIT_MS,
+      }),
+      {
+        connection: redis,
+        prefix,
+        concurrency: concurrency[name],
+        lockDuration: config.WORKER_LOCK_DURATION_MS,
+        stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+        // A job whose processing kills the worker would otherwise crash-loop every worker.
+        maxStartedAttempts: DEFAULT_JOB_OPTIONS.attempts + 2,
+        autorun: false,
+      },
+    );
+    worker.on('error', (err) => log.error({ err, queue: name }, 'worker error'));
+    worker.on('stalled', (jobId) =>
+      log.warn({ queue: name, jobId }, 'job stalled: its worker stopped; re-running'),
+    );
+    worker.on('failed', (job, err) =>
+      log.warn(
+        { queue: name, jobId: job?.id, attempts: job?.attemptsMade, reason: err.message },
+        'job failed',
+      ),
+    );
+    return worker;
+  });
+
+  installShutdown({
+    workers,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    log,
+    exit,
+    release: [
+      { name: 'queues', run: () => Promise.all(Object.values(queues).map((q) => q.close())) },
+      { name: 'redis', run: () => redis.quit() },
+    ],
+  });
+  for (const worker of workers) {
+    worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped'));
+  }
+  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+  log.info({ queues: queueNames, organizations: rules.organizations.size }, 'worker ready');
+};
+
+await main().catch(fail);

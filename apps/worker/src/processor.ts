@@ -1,0 +1,50 @@
+import { LivechatRateLimitedError, LivechatUnrecoverableError } from '@nudge/livechat';
+import { UnrecoverableError } from '@nudge/queues';
+import { type Job, Worker } from 'bullmq';
+import type { JobOutcome, WorkerContext } from './context.js';
+
+export type Handler = (job: Job, ctx: WorkerContext) => Promise<JobOutcome>;
+
+export type CreateProcessorOptions = {
+  /** Job name → handler (the events queue routes every action with one handler: `*`). */
+  handlers: Readonly<Record<string, Handler>>;
+  ctx: WorkerContext;
+  /** The worker running this processor, for queue-wide rate limiting. */
+  worker: () => Worker;
+  /** Pause when LiveChat rate-limits without saying for how long. */
+  rateLimitMs: number;
+};
+
+/**
+ * One processor per queue, dispatching on `job.name`, and the only place LiveChat's errors
+ * become BullMQ behaviour: too_many_requests pauses the whole queue (across workers) without
+ * using up an attempt; a retryable error is rethrown (exponential backoff with jitter); an
+ * unrecoverable one fails the job at once with LiveChat's error type and message.
+ */
+export const createProcessor =
+  ({ handlers, ctx, worker, rateLimitMs }: CreateProcessorOptions) =>
+  async (job: Job): Promise<JobOutcome> => {
+    const handler = handlers[job.name] ?? handlers['*'];
+    if (!handler) {
+      throw new UnrecoverableError(`no handler for job name "${job.name}"`);
+    }
+    const log = ctx.log.child({ queue: job.queueName, jobId: job.id, job: job.name });
+    try {
+      const outcome = await handler(job, { ...ctx, log });
+      log.info({ outcome, attempt: job.attemptsMade + 1 }, 'job done');
+      return outcome;
+    } catch (err) {
+      if (err instanceof LivechatRateLimitedError) {
+        const pauseMs = err.retryAfterMs ?? rateLimitMs;
+        log.warn({ pauseMs, action: err.action }, 'LiveChat rate limit: pausing the queue');
+        await worker().rateLimit(pauseMs);
+        throw Worker.RateLimitError();
+      }
+      if (err instanceof LivechatUnrecoverableError) {
+        log.error({ err, action: err.action, type: err.type }, 'job failed: LiveChat refused');
+        throw new UnrecoverableError(err.message);
+      }
+      log.warn({ err, attempt: job.attemptsMade + 1 }, 'job attempt failed');
+      throw err;
+    }
+  };

@@ -1,0 +1,119 @@
+import type { OrganizationRules } from '@nudge/config';
+import type { Chat } from '@nudge/livechat';
+import { IdleReplyJob, UnrecoverableError } from '@nudge/queues';
+import {
+  classifyAuthor,
+  decideIdleReply,
+  isWaitingEvent,
+  knownUsersFrom,
+  parseTimestamp,
+} from '@nudge/rules';
+import type { Job } from 'bullmq';
+import { actOnce, type BotMessage } from '../act-once.js';
+import { type JobOutcome, skipped, type WorkerContext } from '../context.js';
+import { jobIdFor } from '../ids.js';
+import { idleTimerId } from './route.js';
+
+/** The thread's newest message from a customer that leaves them waiting. */
+const lastWaitingCustomerEvent = (chat: Chat, botIds: ReadonlySet<string>) => {
+  const knownUsers = knownUsersFrom(chat.users);
+  return chat.thread.events.findLast(
+    (event) =>
+      classifyAuthor({ event, botIds, knownUsers }) === 'customer' && isWaitingEvent(event),
+  );
+};
+
+const scheduleTimer = async (
+  ctx: WorkerContext,
+  organization: OrganizationRules,
+  {
+    chatId,
+    threadId,
+    eventId,
+    delayMs,
+  }: { chatId: string; threadId: string; eventId: string; delayMs: number },
+) => {
+  const { organizationId } = organization;
+  // While this job runs it holds the thread's timer, so BullMQ keeps this as its successor.
+  await ctx.queues.idleReply.add(
+    'nudge',
+    { organizationId, chatId, threadId, eventId },
+    {
+      jobId: jobIdFor('idle', organizationId, chatId, threadId, eventId),
+      delay: Math.max(0, delayMs),
+      deduplication: {
+        id: idleTimerId(organizationId, chatId, threadId),
+        replace: true,
+        keepLastIfActive: true,
+      },
+    },
+  );
+};
+
+/**
+ * `idle-reply` / `nudge`: the thread's timer fired. Reads the chat and nudges the customer if
+ * they are still waiting. Webhook order doesn't matter: when the chat shows a newer waiting
+ * message than the one that started this timer (its webhook came late, or its timer was
+ * replaced by an older one's), the timer moves to that message instead of giving up.
+ */
+export const sendIdleReply = async (job: Job, ctx: WorkerContext): Promise<JobOutcome> => {
+  const data = IdleReplyJob.safeParse(job.data);
+  if (!data.success) {
+    throw new UnrecoverableError(`invalid job data: ${data.error.message}`);
+  }
+  const { organizationId, chatId, threadId, eventId } = data.data;
+  const organization = ctx.rules.organizations.get(organizationId);
+  if (!organization) {
+    return skipped(`organization ${organizationId} is not in the rules file`);
+  }
+  const settings = organization.rules.idleReply;
+  const botIds = new Set(organization.bots.map((bot) => bot.id));
+  let reschedule: { eventId: string; delayMs: number } | undefined;
+
+  const outcome = await actOnce({
+    ctx,
+    organization,
+    chatId,
+    threadId,
+    lockId: idleTimerId(organizationId, chatId, threadId),
+    decide: ({ chat }) => {
+      const now = ctx.now();
+      const decision = decideIdleReply({
+        chat,
+        organizationId,
+        threadId,
+        eventId,
+        settings,
+        botIds,
+        now,
+      });
+      if (decision.act) {
+        const messages: BotMessage[] = [decision];
+        if (decision.whisper) {
+          messages.push(decision.whisper);
+        }
+        return { act: true, messages };
+      }
+      if (decision.reason === 'too early') {
+        reschedule = { eventId, delayMs: decision.retryAfterMs };
+      } else if (decision.reason === 'superseded') {
+        const latest = lastWaitingCustomerEvent(chat, botIds);
+        const createdAt = parseTimestamp(latest?.created_at);
+        if (latest) {
+          const dueAt = (createdAt ?? now) + settings.afterSeconds * 1_000;
+          reschedule = { eventId: latest.id, delayMs: dueAt - now };
+        }
+      }
+      return { act: false, reason: decision.reason };
+    },
+  });
+  if (reschedule) {
+    await scheduleTimer(ctx, organization, { chatId, threadId, ...reschedule });
+    return {
+      outcome: 'rescheduled',
+      reason: outcome.outcome === 'skipped' ? outcome.reason : 'rescheduled',
+      delayMs: reschedule.delayMs,
+    };
+  }
+  return outcome;
+};

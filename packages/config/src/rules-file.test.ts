@@ -1,0 +1,107 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './load-config.js';
+import { loadRulesFile, resolveRules, rulesFileJsonSchema } from './rules-file.js';
+
+const ROOT = new URL('../../../', import.meta.url);
+const EXAMPLE = new URL('nudge.rules.example.yaml', ROOT).pathname;
+const ORG = '390e44e6-f1e6-0368-c6dd-74f14508c2e0';
+
+const issuesOf = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      return [...err.issues];
+    }
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('the example rules file', () => {
+  it('loads, resolving env: references and merging defaults into the organization', async () => {
+    const rules = await loadRulesFile(EXAMPLE, {
+      LIVECHAT_CLIENT_ID: 'client-1',
+      BOT_SECRET: 'bot-secret',
+    });
+    const organization = rules.organizations.get(ORG);
+    expect(organization).toMatchObject({
+      apiVersion: '3.6',
+      clientId: 'client-1',
+      bots: [{ id: '5c9871d5372c824cbf22d860a707a578', secret: 'bot-secret' }],
+    });
+    expect(organization?.rules.idleReply.afterSeconds).toBe(120);
+    expect(rules.defaults.idleReply.afterSeconds).toBe(180);
+    expect(organization?.rules.cannedResponses.byTag.refund).toHaveLength(2);
+  });
+
+  it('names every missing environment variable at once', async () => {
+    const failure = loadRulesFile(EXAMPLE, {});
+    await expect(failure).rejects.toBeInstanceOf(ConfigError);
+    await expect(failure).rejects.toThrow(/LIVECHAT_CLIENT_ID[\s\S]*BOT_SECRET/);
+  });
+
+  it('matches the committed JSON Schema (run `npm run schema` after changing the schema)', async () => {
+    const committed = JSON.parse(await readFile(new URL('nudge.rules.schema.json', ROOT), 'utf8'));
+    expect(committed).toEqual(rulesFileJsonSchema());
+  });
+});
+
+describe('resolveRules', () => {
+  const base = { livechat: { clientId: 'c' } };
+
+  it('reports typos, bad values and missing credentials with their paths', () => {
+    const issues = issuesOf(() =>
+      resolveRules(
+        {
+          ...base,
+          defaults: { idleReply: { afterSecond: 10 } },
+          organizations: {
+            a: { bot: { id: 'b1' } },
+            b: { bot: { id: 'b2', secret: 's' }, bots: [{ id: 'b3', secret: 's' }] },
+            c: { bot: { id: 'b4', secret: 's' }, idleReply: { maxPerThread: 0 } },
+          },
+        },
+        {},
+      ),
+    );
+    expect(issues.join('\n')).toMatch(/defaults\.idleReply: .*afterSecond/);
+    expect(issues.join('\n')).toMatch(/organizations\.a: bot b1 needs a secret/);
+    expect(issues.join('\n')).toMatch(/organizations\.b: give exactly one of `bot` or `bots`/);
+    expect(issues.join('\n')).toMatch(/organizations\.c\.idleReply\.maxPerThread/);
+  });
+
+  it('accepts legacy 3.5 organizations acting through a PAT', () => {
+    const rules = resolveRules(
+      {
+        livechat: { apiVersion: '3.5' },
+        organizations: {
+          o: { bots: [{ id: 'b1' }, { id: 'b2' }], pat: { accountId: 'acc', token: 'env:PAT' } },
+        },
+      },
+      { PAT: 'pat-value' },
+    );
+    expect(rules.organizations.get('o')).toMatchObject({
+      apiVersion: '3.5',
+      bots: [{ id: 'b1' }, { id: 'b2' }],
+      pat: { accountId: 'acc', token: 'pat-value' },
+    });
+  });
+
+  it('reads JSON files too and reports YAML syntax errors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nudge-rules-'));
+    const json = join(dir, 'rules.json');
+    await writeFile(
+      json,
+      JSON.stringify({ ...base, organizations: { o: { bot: { id: 'b', secret: 's' } } } }),
+    );
+    expect((await loadRulesFile(json, {})).organizations.has('o')).toBe(true);
+    const broken = join(dir, 'rules.yaml');
+    await writeFile(broken, 'organizations:\n  o: [unclosed\n');
+    await expect(loadRulesFile(broken, {})).rejects.toThrow(/not valid YAML/);
+    await expect(loadRulesFile(join(dir, 'missing.yaml'), {})).rejects.toThrow(/not found/);
+  });
+});

@@ -1,0 +1,334 @@
+import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLivechatClient } from '@nudge/livechat';
+import {
+  type CallEntry,
+  createSandbox,
+  type Sandbox,
+  type SandboxOptions,
+} from '@nudge/livechat-sandbox';
+import { QUEUE_NAMES, type QueueName } from '@nudge/queues';
+import {
+  connectRedis,
+  createTestPrefix,
+  deleteKeysWithPrefix,
+  type NodeProcess,
+  type RedisServer,
+  startNodeProcess,
+  startRedisServer,
+  waitFor,
+} from '@nudge/testing';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+
+const INGEST_MAIN = fileURLToPath(
+  import.meta.resolve('@nudge/ingest').replace(/index\.js$/, 'main.js'),
+);
+const WORKER_MAIN = fileURLToPath(
+  import.meta.resolve('@nudge/worker').replace(/index\.js$/, 'main.js'),
+);
+const SECRET = 'e2e-webhook-secret-5b1d';
+
+/** The actions Nudge registers webhooks for (as `nudge setup` will). */
+export const WEBHOOK_ACTIONS = [
+  'incoming_chat',
+  'incoming_event',
+  'thread_tagged',
+  'thread_untagged',
+  'chat_deactivated',
+  'user_added_to_chat',
+  'thread_properties_updated',
+  'thread_properties_deleted',
+  'routing_status_set',
+] as const;
+
+export type StackOptions = {
+  /** Worker processes to start (more with `startWorker`). */
+  workers?: number;
+  /** Extra worker environment (timings, concurrency). */
+  workerEnv?: Record<string, string>;
+  /** Rule settings for the organization (merged over short e2e defaults). */
+  rules?: Record<string, unknown>;
+  sandbox?: SandboxOptions;
+  /** `own`: a Redis this stack may kill; `shared`: the suite's Redis, isolated by prefix. */
+  redis?: 'shared' | 'own';
+  sharedRedisUrl?: string;
+  /**
+   * `relay`: LiveChat's webhooks go to a capture endpoint and the test forwards them to ingest
+   * itself (to reorder, drop or repeat them, as a network might).
+   */
+  delivery?: 'direct' | 'relay';
+};
+
+export type Relay = {
+  /** Every captured envelope, in LiveChat's order. */
+  readonly captured: Record<string, unknown>[];
+  /** Posts an envelope to ingest as LiveChat would; resolves with the HTTP status. */
+  forward: (envelope: Record<string, unknown>) => Promise<number>;
+};
+
+export type Stack = {
+  sandbox: Sandbox;
+  redis: Redis;
+  prefix: string;
+  organizationId: string;
+  botId: string;
+  ingestUrl: string;
+  ingest: NodeProcess;
+  workers: NodeProcess[];
+  relay: Relay;
+  redisServer: RedisServer | undefined;
+  /** Starts one more worker process (optionally with other env or args). */
+  startWorker: (options?: {
+    env?: Record<string, string>;
+    args?: string[];
+  }) => Promise<NodeProcess>;
+  queue: (name: QueueName) => Queue;
+  /** send_event calls the sandbox accepted, i.e. bot messages that exist in LiveChat. */
+  botEvents: (filter?: (event: BotEvent) => boolean) => BotEvent[];
+  waitForBotEvents: (
+    count: number,
+    filter?: (event: BotEvent) => boolean,
+    timeoutMs?: number,
+  ) => Promise<BotEvent[]>;
+  /** Sets the bot's routing status and waits until the workers have seen the webhook. */
+  setBotStatus: (status: 'accepting_chats' | 'not_accepting_chats' | 'offline') => Promise<void>;
+  stop: () => Promise<void>;
+};
+
+export type BotEvent = {
+  chatId: string;
+  customId: string;
+  text: string;
+  visibility: string;
+  botId: string | undefined;
+  at: number;
+};
+
+const toBotEvent = (call: CallEntry): BotEvent => {
+  const request = call.request as {
+    chat_id: string;
+    event: { custom_id?: string; text?: string; visibility?: string };
+  };
+  return {
+    chatId: request.chat_id,
+    customId: request.event.custom_id ?? '',
+    text: request.event.text ?? '',
+    visibility: request.event.visibility ?? 'all',
+    botId: call.identity?.type === 'bot' ? call.identity.botId : undefined,
+    at: Date.parse(call.time),
+  };
+};
+
+const E2E_RULES = {
+  idleReply: { afterSeconds: 5, message: 'E2E: thanks for waiting' },
+  cannedResponses: {
+    byTag: { refund: ['Refunds take 3–5 days.', 'Your order number?'] },
+    byKeyword: { 'where is my order': ['Track it at https://example.com/track'] },
+  },
+  ratingReactions: {
+    good: 'E2E good: ask for a review at {reviewUrl}',
+    reviewUrl: 'https://example.com/review',
+    bad: 'E2E bad: ask what went wrong',
+  },
+};
+
+const listen = async (server: Server): Promise<string> => {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') {
+    throw new Error('no port');
+  }
+  return `http://127.0.0.1:${address.port}`;
+};
+
+/**
+ * The whole product over real processes: a Redis, the LiveChat sandbox (in this process, so
+ * the test can play customers and read its journal), ingest and N workers as child processes,
+ * set up the way an operator would: bot created, webhooks registered, bot accepting chats.
+ */
+export const startStack = async (options: StackOptions = {}): Promise<Stack> => {
+  const redisServer = options.redis === 'own' ? await startRedisServer() : undefined;
+  const redisUrl = redisServer?.url ?? options.sharedRedisUrl;
+  if (!redisUrl) {
+    throw new Error('startStack needs sharedRedisUrl or redis: "own"');
+  }
+  const prefix = createTestPrefix();
+  const redis = connectRedis(redisUrl);
+  const sandbox = await createSandbox({
+    delivery: { timeoutMs: 3_000, retryDelaysMs: [200, 500, 1_000] },
+    ...options.sandbox,
+  });
+  const { organizationId, clientId, accountId, pat } = sandbox.credentials;
+
+  const ingest = startNodeProcess({
+    entry: INGEST_MAIN,
+    env: {
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LIVECHAT_WEBHOOK_SECRETS: SECRET,
+      LOG_LEVEL: 'info',
+    },
+  });
+  const listening = await ingest.waitForLine((line) => line.msg === 'listening');
+  const ingestUrl = `http://127.0.0.1:${String(listening.port)}/livechat/webhooks`;
+
+  const captured: Record<string, unknown>[] = [];
+  const relayServer = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      captured.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(200).end();
+    });
+  });
+  const relayUrl = await listen(relayServer);
+  const relay: Relay = {
+    captured,
+    forward: async (envelope) => {
+      const response = await fetch(ingestUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(envelope),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    },
+  };
+
+  // Set LiveChat up as an operator would: a bot, webhooks to ingest, the bot accepting chats.
+  const admin = createLivechatClient({
+    baseUrl: sandbox.url,
+    auth: { type: 'pat', accountId, pat },
+  });
+  const bot = await admin.createBot({ name: 'Nudge E2E', owner_client_id: clientId });
+  for (const action of WEBHOOK_ACTIONS) {
+    await admin.registerWebhook({
+      action,
+      url: options.delivery === 'relay' ? relayUrl : ingestUrl,
+      secret_key: SECRET,
+      owner_client_id: clientId,
+      type: 'license',
+    });
+  }
+
+  const dir = await mkdtemp(join(tmpdir(), 'nudge-e2e-'));
+  const rulesPath = join(dir, 'rules.yaml');
+  await writeFile(
+    rulesPath,
+    stringify({
+      livechat: { apiVersion: '3.6', clientId },
+      defaults: { ...E2E_RULES, ...options.rules },
+      organizations: { [organizationId]: { bot: { id: bot.id, secret: 'env:E2E_BOT_SECRET' } } },
+    }),
+  );
+  const workerEnv = {
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    LIVECHAT_API_URL: sandbox.url,
+    NUDGE_CONFIG: rulesPath,
+    E2E_BOT_SECRET: bot.secret,
+    LIVECHAT_TIMEOUT_MS: '2000',
+    LIVECHAT_RATE_LIMIT_MS: '500',
+    WORKER_LOCK_DURATION_MS: '2000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    LOG_LEVEL: 'info',
+    ...options.workerEnv,
+  };
+  const workers: NodeProcess[] = [];
+  const startWorker = async ({
+    env = {},
+    args = [],
+  }: {
+    env?: Record<string, string>;
+    args?: string[];
+  } = {}) => {
+    const worker = startNodeProcess({ entry: WORKER_MAIN, args, env: { ...workerEnv, ...env } });
+    workers.push(worker);
+    await worker.waitForLine((line) => line.msg === 'worker ready');
+    return worker;
+  };
+  for (let i = 0; i < (options.workers ?? 1); i += 1) {
+    await startWorker();
+  }
+
+  const queues = new Map<QueueName, Queue>();
+  const queue = (name: QueueName) => {
+    let existing = queues.get(name);
+    if (!existing) {
+      existing = new Queue(name, { connection: redis, prefix });
+      queues.set(name, existing);
+    }
+    return existing;
+  };
+  const botEvents = (filter: (event: BotEvent) => boolean = () => true) =>
+    sandbox.journal
+      .calls()
+      .filter((call) => call.action === 'send_event' && call.status === 200)
+      .map(toBotEvent)
+      .filter(filter);
+
+  const stack: Stack = {
+    sandbox,
+    redis,
+    prefix,
+    organizationId,
+    botId: bot.id,
+    ingestUrl,
+    ingest,
+    workers,
+    relay,
+    redisServer,
+    startWorker,
+    queue,
+    botEvents,
+    waitForBotEvents: (count, filter, timeoutMs = 15_000) =>
+      waitFor(
+        () => {
+          const events = botEvents(filter);
+          return events.length >= count ? events : undefined;
+        },
+        { timeoutMs, what: `${count} bot event(s)` },
+      ),
+    setBotStatus: async (status) => {
+      sandbox.scenario.setBotStatus({ botId: bot.id, status });
+      if (options.delivery === 'relay') {
+        const envelope = await waitFor(() =>
+          captured.findLast((entry) => entry.action === 'routing_status_set'),
+        );
+        await relay.forward(envelope);
+      }
+      await waitFor(
+        async () =>
+          (await redis.get(`${prefix}:bot-status:${organizationId}:${bot.id}`)) === status,
+        { what: `bot status ${status} to reach the workers` },
+      );
+    },
+    stop: async () => {
+      for (const proc of [...workers, ingest]) {
+        proc.kill('SIGKILL');
+      }
+      await Promise.all([...workers, ingest].map((proc) => proc.exited));
+      for (const created of queues.values()) {
+        await created.close();
+      }
+      relayServer.close();
+      await sandbox.close();
+      await deleteKeysWithPrefix(redis, prefix);
+      redis.disconnect();
+      await redisServer?.stop();
+    },
+  };
+  return stack;
+};
+
+export { QUEUE_NAMES };
