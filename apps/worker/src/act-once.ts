@@ -87,10 +87,12 @@ export const actOnce = async ({
     }
 
     const bot = ctx.livechat.asBot(organization, botId);
-    if (!chat.users.some((user) => user.id === botId)) {
-      // LiveChat only takes events from chat users. A bot that only whispers joins visible to
-      // agents alone, so the customer never sees it enter.
-      const needsAll = pending.some((message) => message.visibility === 'all');
+    const member = chat.users.find((user) => user.id === botId);
+    const needsAll = pending.some((message) => message.visibility === 'all');
+    // LiveChat only takes events from chat users, and no `all` events from a user added visible
+    // to agents alone. A bot that only whispers joins so (the customer never sees it enter);
+    // it is added again, visibly, once it has to talk to the customer.
+    if (member === undefined || (needsAll && member.visibility === 'agents')) {
       await bot.addUserToChat({
         chat_id: chatId,
         user_id: botId,
