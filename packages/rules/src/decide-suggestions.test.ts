@@ -103,6 +103,18 @@ describe('decideKeywordSuggestions', () => {
     expect(reasonOf(keywordDecision(snapshot({ events: [] })))).toBe('act');
   });
 
+  it("does nothing for an agent's message (route took the unknown author for a customer)", () => {
+    const byAgent = { ...message, author_id: 'agent-1' };
+    const chat = snapshot({ events: [byAgent] });
+    expect(
+      reasonOf(
+        keywordDecision({ ...chat, users: [...chat.users, { id: 'agent-1', type: 'agent' }] }),
+      ),
+    ).toBe('not a customer message');
+    // Not among the chat's users: an agent who left, as for idle replies.
+    expect(reasonOf(keywordDecision(chat))).toBe('not a customer message');
+  });
+
   it('does nothing in an inactive thread or when disabled', () => {
     expect(reasonOf(keywordDecision(snapshot({ active: false })))).toBe('thread inactive');
     const off = CannedResponsesSettings.parse({ ...SETTINGS, enabled: false });

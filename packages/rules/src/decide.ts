@@ -180,6 +180,7 @@ export type SuggestionSkipReason =
   | 'tag removed'
   | 'keyword not configured'
   | 'keyword no longer in message'
+  | 'not a customer message'
   | 'no suggestions configured';
 export type SuggestionDecision = (OutgoingText & { act: true }) | Skip<SuggestionSkipReason>;
 
@@ -240,7 +241,8 @@ export type DecideKeywordSuggestionsInput = {
 
 /**
  * Whether to whisper a keyword's suggestions: once per keyword per thread, while the keyword is
- * still configured. If the message is in the snapshot and was edited so the keyword is gone, no.
+ * still configured. If the message is in the snapshot and was not a customer's, or was edited
+ * so the keyword is gone, no.
  */
 export const decideKeywordSuggestions = ({
   chat,
@@ -263,6 +265,14 @@ export const decideKeywordSuggestions = ({
     return { act: false, reason: 'no suggestions configured' };
   }
   const message = chat.thread.events.find((event) => event.id === eventId);
+  // Route guesses `customer` for authors it doesn't know yet (webhooks out of order); the
+  // snapshot knows. As for idle replies, an author not among the chat's users is an agent.
+  if (
+    message !== undefined &&
+    knownUsersFrom(chat.users).get(String(message.author_id)) !== 'customer'
+  ) {
+    return { act: false, reason: 'not a customer message' };
+  }
   if (
     message?.type === 'message' &&
     typeof message.text === 'string' &&

@@ -67,10 +67,12 @@ const applyIntent = async (
     }
     case 'suggest-for-keyword': {
       const { chatId, threadId, eventId, keyword } = intent;
+      // One job per mentioning message (the custom_id keeps the whisper once per thread): a
+      // mention skipped at fire time (an agent's message) must not block a later customer's.
       await ctx.queues.cannedResponses.add(
         'keyword-suggestions',
         { organizationId, chatId, threadId, eventId, keyword },
-        { jobId: jobIdFor('keyword', organizationId, chatId, threadId, keyword) },
+        { jobId: jobIdFor('keyword', organizationId, chatId, threadId, keyword, eventId) },
       );
       return;
     }
