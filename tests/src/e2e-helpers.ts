@@ -1,0 +1,253 @@
+import type { QueueName } from '@nudge/queues';
+import { waitFor } from '@nudge/testing';
+import type { Job, JobType } from 'bullmq';
+import type { BotEvent, Stack } from './stack.js';
+
+// Small waits and queries over a running stack, for the e2e suites. Everything here observes
+// (the sandbox's journal and chats, BullMQ's job states); nothing drives the product.
+
+/** custom_id prefixes of each rule's bot messages (see @nudge/rules custom-id.ts). */
+export const PREFIX = {
+  idle: 'nudge-idle-',
+  tag: 'nudge-tag-',
+  keyword: 'nudge-kw-',
+  rating: 'nudge-rate-',
+} as const;
+
+type Envelope = Record<string, unknown>;
+type Payload = Record<string, unknown>;
+
+const payloadOf = (envelope: Envelope): Payload => (envelope.payload ?? {}) as Payload;
+
+/** The chat a webhook envelope is about (`chat_id`, or `chat.id` for incoming_chat). */
+export const chatIdOfEnvelope = (envelope: Envelope): string | undefined => {
+  const payload = payloadOf(envelope);
+  if (typeof payload.chat_id === 'string') {
+    return payload.chat_id;
+  }
+  const chat = payload.chat as { id?: unknown } | undefined;
+  return typeof chat?.id === 'string' ? chat.id : undefined;
+};
+
+/** The id of the event an incoming_event envelope carries. */
+export const eventIdOfEnvelope = (envelope: Envelope): string | undefined => {
+  const event = payloadOf(envelope).event as { id?: unknown } | undefined;
+  return typeof event?.id === 'string' ? event.id : undefined;
+};
+
+/**
+ * Relay mode: waits until LiveChat has sent a webhook of `action` about `chatId` (and matching
+ * `where`), and returns its envelope (not forwarded: the test decides when and how often).
+ */
+export const capturedWebhook = (
+  stack: Stack,
+  action: string,
+  chatId: string,
+  where: (envelope: Envelope) => boolean = () => true,
+): Promise<Envelope> =>
+  waitFor(
+    () =>
+      stack.relay.captured.find(
+        (envelope) =>
+          envelope.action === action && chatIdOfEnvelope(envelope) === chatId && where(envelope),
+      ),
+    { timeoutMs: 5_000, what: `a captured ${action} webhook for chat ${chatId}` },
+  );
+
+/** Forwards an envelope to ingest and expects it stored (200). */
+export const forwardOk = async (stack: Stack, envelope: Envelope): Promise<void> => {
+  const status = await stack.relay.forward(envelope);
+  if (status !== 200) {
+    throw new Error(`ingest answered ${status} to a forwarded ${String(envelope.action)}`);
+  }
+};
+
+const chatIdOfJob = (queue: QueueName, job: Job): string | undefined => {
+  if (queue === 'livechat-events') {
+    const envelope = (job.data as { envelope?: Envelope }).envelope;
+    return envelope ? chatIdOfEnvelope(envelope) : undefined;
+  }
+  return (job.data as { chatId?: string }).chatId;
+};
+
+const ALL_STATES: JobType[] = [
+  'active',
+  'waiting',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+];
+const PENDING_STATES: JobType[] = [
+  'active',
+  'waiting',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+];
+
+/** A queue's jobs about `chatId`, in the given states. */
+export const jobsOfChat = async (
+  stack: Stack,
+  queue: QueueName,
+  chatId: string,
+  states: JobType[] = ALL_STATES,
+): Promise<Job[]> => {
+  const jobs = await stack.queue(queue).getJobs(states);
+  return jobs.filter((job) => job !== undefined && chatIdOfJob(queue, job) === chatId);
+};
+
+/** Waits for a finished (completed or failed) job of `queue` about `chatId` matching `where`. */
+export const waitForFinishedJob = (
+  stack: Stack,
+  queue: QueueName,
+  chatId: string,
+  where: (job: Job) => boolean = () => true,
+  timeoutMs = 15_000,
+): Promise<Job> =>
+  waitFor(
+    async () => (await jobsOfChat(stack, queue, chatId, ['completed', 'failed'])).find(where),
+    { timeoutMs, what: `a finished ${queue} job for chat ${chatId}` },
+  );
+
+/**
+ * Waits until every webhook LiveChat created about `chatId` so far was delivered, and then
+ * until `queues` have no job about it left to run (all finished or removed).
+ */
+export const waitUntilSettled = (
+  stack: Stack,
+  queues: QueueName[],
+  chatId: string,
+  timeoutMs = 20_000,
+): Promise<boolean> =>
+  waitFor(
+    async () => {
+      const { journal } = stack.sandbox;
+      const delivered = new Set(
+        journal
+          .deliveries()
+          .filter((delivery) => delivery.ok)
+          .map((delivery) => delivery.deliveryId),
+      );
+      const undelivered = journal
+        .webhooks()
+        .filter((webhook) => chatIdOfEnvelope(webhook.body as Envelope) === chatId)
+        .some((webhook) => !delivered.has(webhook.deliveryId));
+      if (undelivered) {
+        return false;
+      }
+      for (const queue of queues) {
+        if ((await jobsOfChat(stack, queue, chatId, PENDING_STATES)).length > 0) {
+          return false;
+        }
+      }
+      return true;
+    },
+    { timeoutMs, what: `${queues.join(', ')} to settle for chat ${chatId}` },
+  );
+
+/**
+ * Waits until the events queue has finished `count` webhooks about `chatId` matching `where`
+ * (e.g. those whose route asked for a given intent); returns them.
+ */
+export const waitForRouted = (
+  stack: Stack,
+  chatId: string,
+  count: number,
+  where: (job: Job) => boolean = () => true,
+): Promise<Job[]> =>
+  waitFor(
+    async () => {
+      const jobs = await jobsOfChat(stack, 'livechat-events', chatId, ['completed', 'failed']);
+      const matching = jobs.filter(where);
+      return matching.length >= count ? matching : undefined;
+    },
+    { timeoutMs: 10_000, what: `${count} routed webhook(s) for chat ${chatId}` },
+  );
+
+/** A route job's outcome asked for `intent` (e.g. `suggest-for-keyword`). */
+export const routedTo =
+  (intent: string) =>
+  (job: Job): boolean => {
+    const intents = outcomeOf(job).intents;
+    return Array.isArray(intents) && intents.includes(intent);
+  };
+
+/** Bot messages (accepted send_event calls) in `chatId` whose custom_id starts with `prefix`. */
+export const botEventsIn = (stack: Stack, chatId: string, prefix = 'nudge-'): BotEvent[] =>
+  stack.botEvents((event) => event.chatId === chatId && event.customId.startsWith(prefix));
+
+/** Waits for `count` bot messages in `chatId` with the custom_id `prefix`. */
+export const waitForBotEventsIn = (
+  stack: Stack,
+  chatId: string,
+  prefix: string,
+  count = 1,
+  timeoutMs = 15_000,
+): Promise<BotEvent[]> =>
+  stack.waitForBotEvents(
+    count,
+    (event) => event.chatId === chatId && event.customId.startsWith(prefix),
+    timeoutMs,
+  );
+
+type SandboxEvent = {
+  id: string;
+  type: string;
+  text?: string;
+  custom_id?: string;
+  created_at?: string;
+  visibility?: string;
+  author_id?: string;
+};
+
+/**
+ * The events LiveChat holds in `chatId` (every thread) whose custom_id starts with `prefix`:
+ * the ground truth of what customers and agents see, whatever the journal says.
+ */
+export const chatEventsWithCustomId = (
+  stack: Stack,
+  chatId: string,
+  prefix = 'nudge-',
+): SandboxEvent[] => {
+  const chat = stack.sandbox.scenario.getChat({ chatId }) as {
+    threads: { events: SandboxEvent[] }[];
+  };
+  return chat.threads.flatMap((thread) =>
+    thread.events.filter((event) => event.custom_id?.startsWith(prefix)),
+  );
+};
+
+/** `created_at` of one event of the chat, in ms since epoch. */
+export const createdAtOf = (stack: Stack, chatId: string, eventId: string): number => {
+  const chat = stack.sandbox.scenario.getChat({ chatId }) as {
+    threads: { events: SandboxEvent[] }[];
+  };
+  const event = chat.threads.flatMap((thread) => thread.events).find((e) => e.id === eventId);
+  const at = Date.parse(event?.created_at ?? '');
+  if (Number.isNaN(at)) {
+    throw new Error(`event ${eventId} has no created_at in chat ${chatId}`);
+  }
+  return at;
+};
+
+/** The one element of `items`; throws (naming `what`) when there are none or several. */
+export const only = <T>(items: readonly T[], what = 'item'): T => {
+  const [first, ...rest] = items;
+  if (first === undefined || rest.length > 0) {
+    throw new Error(`expected exactly one ${what}, got ${items.length}`);
+  }
+  return first;
+};
+
+/** The returned outcome of a job, typed loosely for assertions. */
+export const outcomeOf = (job: Job): Record<string, unknown> =>
+  (job.returnvalue ?? {}) as Record<string, unknown>;
+
+/**
+ * Lets wall-clock time pass between two scenario steps (a customer typing again later). This
+ * is test *input*, never synchronisation: every assertion waits on an observable event.
+ */
+export const elapse = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
