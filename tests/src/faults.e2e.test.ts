@@ -1,0 +1,215 @@
+import { waitFor } from '@nudge/testing';
+import type { Job } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  botEventsIn,
+  chatEventsWithCustomId,
+  only,
+  outcomeOf,
+  PREFIX,
+  waitForBotEventsIn,
+  waitForFinishedJob,
+  waitUntilSettled,
+} from './e2e-helpers.js';
+import { type Stack, startStack } from './stack.js';
+
+// LiveChat failing (sandbox faults) and the bot's routing status. Faults and the bot status
+// are global to the stack, so these tests run one after another.
+
+const RATE_LIMIT_MS = 1_500;
+const TIMEOUT_MS = 2_000; // LIVECHAT_TIMEOUT_MS in the harness
+
+let stack: Stack;
+let agentId: string;
+/** attemptsMade of a job that succeeded at its first try (BullMQ counts the finishing one). */
+let cleanAttempts: number;
+
+/** A chat with an agent, tagged `tag`: its canned-responses job whispers the suggestions. */
+const tagNewChat = (tag = 'refund') => {
+  const { chatId, threadId } = stack.sandbox.scenario.openChat({ agentIds: [agentId] });
+  stack.sandbox.scenario.tag({ chatId, tag });
+  return { chatId, threadId };
+};
+
+const tagJob = (chatId: string): Promise<Job> =>
+  waitFor(
+    async () => {
+      const jobs = await stack.queue('canned-responses').getJobs();
+      return jobs.find((job) => job?.data.chatId === chatId);
+    },
+    { what: `the tag job of chat ${chatId}` },
+  );
+
+beforeAll(async () => {
+  stack = await startStack({
+    sharedRedisUrl: inject('redisUrl'),
+    // Longer than any first backoff (≤ 1 s), so a rate-limit pause is told apart from a retry.
+    workerEnv: { LIVECHAT_RATE_LIMIT_MS: String(RATE_LIMIT_MS) },
+    rules: {
+      cannedResponses: {
+        byTag: { refund: ['Refunds take 3–5 days.'], shipping: ['Ships in 24 h.'] },
+      },
+    },
+  });
+  await stack.setBotStatus('accepting_chats');
+  agentId = stack.sandbox.credentials.agentId;
+  const { chatId } = tagNewChat();
+  await waitForBotEventsIn(stack, chatId, PREFIX.tag);
+  cleanAttempts = (await waitForFinishedJob(stack, 'canned-responses', chatId)).attemptsMade;
+}, 30_000);
+afterEach(() => stack?.sandbox.faults.clear());
+afterAll(() => stack?.stop());
+
+describe('LiveChat faults', () => {
+  it('500 twice, then OK: retried with backoff, one message', async () => {
+    stack.sandbox.faults.add({
+      action: 'send_event',
+      mode: 'error',
+      errorType: 'internal',
+      status: 500,
+      times: 2,
+    });
+    const { chatId } = tagNewChat();
+
+    await waitForBotEventsIn(stack, chatId, PREFIX.tag);
+    const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(outcomeOf(job).outcome).toBe('sent');
+    expect(job.attemptsMade).toBe(cleanAttempts + 2);
+    const sends = stack.sandbox.journal
+      .calls()
+      .filter(
+        (call) =>
+          call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
+      );
+    expect(sends.map((call) => call.status)).toEqual([500, 500, 200]);
+    expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
+  });
+
+  it('too_many_requests: the queue pauses, the attempt is not used up, then one message', async () => {
+    stack.sandbox.faults.add({
+      action: 'send_event',
+      mode: 'error',
+      errorType: 'too_many_requests',
+      times: 1,
+    });
+    const { chatId } = tagNewChat();
+    const limited = await stack.sandbox.journal.waitForCall(
+      (call) => call.action === 'send_event' && call.status === 429,
+    );
+    // The whole queue is paused (across workers), not just this job delayed.
+    const ttl = await waitFor(
+      async () => {
+        const remaining = await stack.queue('canned-responses').getRateLimitTtl();
+        return remaining > 0 ? remaining : undefined;
+      },
+      { timeoutMs: RATE_LIMIT_MS, intervalMs: 10, what: 'the queue to be rate-limited' },
+    );
+    expect(ttl).toBeLessThanOrEqual(RATE_LIMIT_MS);
+
+    const message = only(await waitForBotEventsIn(stack, chatId, PREFIX.tag), 'message');
+    expect(message.at - Date.parse(limited.time)).toBeGreaterThanOrEqual(RATE_LIMIT_MS - 100);
+    const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(outcomeOf(job).outcome).toBe('sent');
+    expect(job.attemptsMade).toBe(cleanAttempts);
+    expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
+  });
+
+  it('a hanging call times out and is retried; one message once LiveChat answers', async () => {
+    const hang = stack.sandbox.faults.add({ action: 'get_chat', mode: 'hang' });
+    const { chatId } = tagNewChat();
+    const hung = await stack.sandbox.journal.waitForRequest(
+      (call) =>
+        call.action === 'get_chat' && (call.request as { chat_id?: string }).chat_id === chatId,
+    );
+
+    // The attempt failed on the client's timeout and waits for its retry.
+    const job = await tagJob(chatId);
+    const failed = await waitFor(
+      async () => {
+        const fresh = await stack.queue('canned-responses').getJob(job.id ?? '');
+        return fresh && fresh.attemptsMade > 0 ? fresh : undefined;
+      },
+      { timeoutMs: TIMEOUT_MS * 3, what: 'the attempt to time out' },
+    );
+    expect(Date.now() - Date.parse(hung.time)).toBeGreaterThanOrEqual(TIMEOUT_MS - 100);
+    expect(failed.failedReason).toMatch(/get_chat .*failed: timeout/);
+    expect(botEventsIn(stack, chatId)).toEqual([]);
+
+    stack.sandbox.faults.remove(hang.id);
+    await waitForBotEventsIn(stack, chatId, PREFIX.tag);
+    const done = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(outcomeOf(done).outcome).toBe('sent');
+    expect(done.attemptsMade).toBeGreaterThanOrEqual(cleanAttempts + 1);
+    await waitUntilSettled(stack, ['livechat-events', 'canned-responses'], chatId);
+    expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
+  });
+
+  it('validation: fails at once, naming LiveChat’s error type, no retries', async () => {
+    stack.sandbox.faults.add({ action: 'send_event', mode: 'error', errorType: 'validation' });
+    const { chatId } = tagNewChat();
+
+    const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(await job.getState()).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(/^LiveChat send_event \(v3\.6\) failed: validation: /);
+    const sends = stack.sandbox.journal
+      .calls()
+      .filter(
+        (call) =>
+          call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
+      );
+    expect(sends.map((call) => call.status)).toEqual([400]);
+    expect(chatEventsWithCustomId(stack, chatId)).toEqual([]);
+  });
+});
+
+// Last: these change the bot's status for the whole stack.
+describe('bot status gate', () => {
+  it('skips with the reason while the bot is not accepting chats; no LiveChat writes', async () => {
+    await stack.setBotStatus('not_accepting_chats');
+    const { chatId } = tagNewChat('refund');
+    const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(outcomeOf(job)).toEqual({
+      outcome: 'skipped',
+      reason: `bot ${stack.botId} is not accepting chats (not_accepting_chats)`,
+    });
+    const writes = stack.sandbox.journal
+      .calls()
+      .filter(
+        (call) =>
+          (call.action === 'send_event' || call.action === 'add_user_to_chat') &&
+          (call.request as { chat_id?: string }).chat_id === chatId,
+      );
+    expect(writes).toEqual([]);
+    expect(chatEventsWithCustomId(stack, chatId)).toEqual([]);
+  });
+
+  it('acts again once the bot is back to accepting chats', async () => {
+    // Back to the status it had before the previous test: a routing_status_set webhook
+    // identical to the one sent at the start.
+    const since = stack.sandbox.journal.entries.at(-1)?.seq ?? 0;
+    stack.sandbox.scenario.setBotStatus({ botId: stack.botId, status: 'accepting_chats' });
+    const webhook = await stack.sandbox.journal.waitForWebhook(
+      (entry) => entry.action === 'routing_status_set' && entry.seq > since,
+    );
+    await stack.sandbox.journal.waitForDelivery(
+      (entry) => entry.deliveryId === webhook.deliveryId && entry.ok,
+    );
+    // Ingest took it (200); whatever it stored has been routed before the next chat is tagged.
+    await waitFor(
+      async () => {
+        const counts = await stack
+          .queue('livechat-events')
+          .getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        return Object.values(counts).every((count) => count === 0);
+      },
+      { what: 'the events queue to drain' },
+    );
+
+    const { chatId } = tagNewChat('shipping');
+    const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(outcomeOf(job)).toMatchObject({ outcome: 'sent' });
+    const [whisper] = await waitForBotEventsIn(stack, chatId, PREFIX.tag);
+    expect(whisper?.text).toContain('Ships in 24 h.');
+  });
+});
