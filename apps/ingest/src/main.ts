@@ -7,7 +7,7 @@ import {
   createProducerConnection,
   EvictionPolicyError,
 } from '@nudge/queues';
-import { createLogger, createMetricsRegistry } from '@nudge/telemetry';
+import { createLogger, createMetricsRegistry, exitAfterFlush } from '@nudge/telemetry';
 import { createApp, type Readiness } from './app.js';
 import { createIngestMetrics } from './metrics.js';
 import { createSecretVerifier } from './secrets.js';
@@ -37,7 +37,7 @@ const main = async () => {
   });
   const registry = createMetricsRegistry({ service: SERVICE });
   // pino writes asynchronously: flush before exiting so the last lines are not lost.
-  const exit = (code: number) => log.flush(() => process.exit(code));
+  const exit = (code: number) => exitAfterFlush(log, code);
 
   // Redis: fail fast while it is away (→ 503, LiveChat retries), log each state change once.
   const redis = createProducerConnection(config.REDIS_URL, {

@@ -9,7 +9,7 @@ import {
   QUEUE_NAMES,
   type QueueName,
 } from '@nudge/queues';
-import { createLogger } from '@nudge/telemetry';
+import { createLogger, exitAfterFlush } from '@nudge/telemetry';
 import { Queue, Worker } from 'bullmq';
 import { createBotStatusGate } from './bot-status.js';
 import type { WorkerContext } from './context.js';
@@ -28,7 +28,8 @@ const fail = (err: unknown): never => {
   } else {
     log.fatal({ err }, err instanceof Error ? err.message : String(err));
   }
-  return log.flush(() => process.exit(1)) as never;
+  exitAfterFlush(log, 1);
+  return undefined as never;
 };
 
 const selectedQueues = (): QueueName[] => {
@@ -58,7 +59,7 @@ const main = async () => {
     level: config.LOG_LEVEL,
     pretty: config.LOG_PRETTY,
   });
-  const exit = (code: number) => log.flush(() => process.exit(code));
+  const exit = (code: number) => exitAfterFlush(log, code);
   const prefix = config.QUEUE_PREFIX;
 
   // Workers wait for Redis (and reconnect) forever; the policy check waits for the first connect.

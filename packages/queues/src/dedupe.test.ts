@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, dedupeHorizonMs, deriveDedupeKey } from './dedupe.js';
+import { canonicalJson, DEDUPE_HORIZON_MS, deriveDedupeKey, isDeduplicated } from './dedupe.js';
 
 const ORG = '390e44e6-f1e6-0368-c6dd-74f14508c2e0';
 const message = (eventId: string, text = 'hi') => ({
@@ -105,11 +105,14 @@ describe('canonicalJson', () => {
   });
 });
 
-describe('dedupeHorizonMs', () => {
-  it('holds events for 24 h and routing statuses only through the retry window', () => {
-    expect(dedupeHorizonMs('incoming_event')).toBe(86_400_000);
-    expect(dedupeHorizonMs('thread_tagged')).toBe(86_400_000);
-    expect(dedupeHorizonMs('routing_status_set')).toBeLessThan(10 * 60_000);
-    expect(dedupeHorizonMs('routing_status_set')).toBeGreaterThan(60_000);
+describe('routing statuses', () => {
+  it('are not deduplicated: a status flipping back to an earlier value is applied', () => {
+    const payload = { agent_id: 'bot', status: 'accepting chats' };
+    const first = deriveDedupeKey({ organizationId: ORG, action: 'routing_status_set', payload });
+    const again = deriveDedupeKey({ organizationId: ORG, action: 'routing_status_set', payload });
+    expect(first).not.toBe(again);
+    expect(isDeduplicated('routing_status_set')).toBe(false);
+    expect(isDeduplicated('incoming_event')).toBe(true);
+    expect(DEDUPE_HORIZON_MS).toBe(86_400_000);
   });
 });

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 // LiveChat sends no delivery id and retries (timeouts, non-200s), so duplicates are told apart
@@ -17,14 +17,19 @@ const NATURAL_IDS: Record<string, (payload: Record<string, unknown>) => Parts> =
   user_added_to_chat: (p) => [text(p, 'chat_id'), text(p, 'thread_id'), text(p, 'user', 'id')],
 };
 
+// A routing status is state, not an event: it legitimately flips back to an earlier value
+// (accepting → not accepting → accepting), and such a flip looks exactly like a retry of the
+// first delivery. Every delivery is applied; writing the same status twice is harmless.
+const UNDEDUPLICATED_ACTIONS: ReadonlySet<string> = new Set(['routing_status_set']);
+
+/** False for actions whose every delivery is applied (state, not events). */
+export const isDeduplicated = (action: string): boolean => !UNDEDUPLICATED_ACTIONS.has(action);
+
 /**
- * How long a delivery counts as a duplicate of an earlier one. 24 h outlasts every retry
- * schedule LiveChat has documented (3 in ~1 min now, 10 in 6 h before). A routing status,
- * though, legitimately flips back to an earlier value within a day, and the latest must win:
- * its horizon only covers the retry window.
+ * How long a delivery counts as a duplicate of an earlier one: 24 h outlasts every retry
+ * schedule LiveChat has documented (3 in ~1 min now, 10 in 6 h before).
  */
-export const dedupeHorizonMs = (action: string): number =>
-  action === 'routing_status_set' ? 5 * 60_000 : 24 * 60 * 60_000;
+export const DEDUPE_HORIZON_MS = 24 * 60 * 60_000;
 
 const text = (value: unknown, ...path: string[]): string | undefined => {
   let current = value;
@@ -64,13 +69,14 @@ export type DedupeInput = {
 
 /**
  * The deterministic id of a LiveChat event: `<action>-<128-bit hex>`, hashed from the
- * organization, the action and the event's natural ids. Safe as a BullMQ job id (no `:`,
- * never all digits).
+ * organization, the action and the event's natural ids (unique per delivery for actions that
+ * are not deduplicated). Safe as a BullMQ job id (no `:`, never all digits).
  */
 export const deriveDedupeKey = ({ organizationId, action, payload }: DedupeInput): string => {
   const natural = NATURAL_IDS[action]?.(payload);
-  const parts =
-    natural?.every((part): part is string => part !== undefined) === true
+  const parts = !isDeduplicated(action)
+    ? ['delivery', randomUUID()]
+    : natural?.every((part): part is string => part !== undefined) === true
       ? natural
       : ['payload', canonicalJson(payload)];
   const digest = hash('sha256', [organizationId, action, ...parts].join('\u0000'), 'hex');
@@ -90,9 +96,10 @@ export type ClaimDeliveryOptions = {
 };
 
 /**
- * Claims an event for processing, for `dedupeHorizonMs(action)`, independent of how long jobs
- * are retained: `first` — nobody had it; `same` — this claimant had it already (a retry of the
- * same job); `duplicate` — another copy of the event claimed it, skip. One atomic command.
+ * Claims an event for processing for 24 h, independent of how long jobs are retained:
+ * `first` — nobody had it; `same` — this claimant had it already (a retry of the same job);
+ * `duplicate` — another copy of the event claimed it, skip. One atomic command; no command at
+ * all for actions that are not deduplicated.
  */
 export const claimDelivery = async ({
   redis,
@@ -101,11 +108,14 @@ export const claimDelivery = async ({
   action,
   claimant,
 }: ClaimDeliveryOptions): Promise<ClaimResult> => {
+  if (!isDeduplicated(action)) {
+    return 'first';
+  }
   const previous = await redis.set(
     `${prefix}:dedupe:${dedupeKey}`,
     claimant,
     'PX',
-    dedupeHorizonMs(action),
+    DEDUPE_HORIZON_MS,
     'NX',
     'GET',
   );

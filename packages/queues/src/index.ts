@@ -21,9 +21,10 @@ export {
   type ClaimResult,
   canonicalJson,
   claimDelivery,
+  DEDUPE_HORIZON_MS,
   type DedupeInput,
-  dedupeHorizonMs,
   deriveDedupeKey,
+  isDeduplicated,
 } from './dedupe.js';
 export {
   type CreateEventProducerOptions,

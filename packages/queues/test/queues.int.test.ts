@@ -89,6 +89,19 @@ describe('claimDelivery', () => {
       await deleteKeysWithPrefix(redis, prefix);
     }
   });
+
+  it('claims nothing for a routing status: every delivery is applied', async () => {
+    const prefix = createTestPrefix();
+    const base = {
+      redis,
+      prefix,
+      dedupeKey: 'routing_status_set-abc',
+      action: 'routing_status_set',
+    };
+    expect(await claimDelivery({ ...base, claimant: 'job@1' })).toBe('first');
+    expect(await claimDelivery({ ...base, claimant: 'job@2' })).toBe('first');
+    expect(await redis.exists(`${prefix}:dedupe:routing_status_set-abc`)).toBe(0);
+  });
 });
 
 describe('assertQueueRedisPolicy', () => {

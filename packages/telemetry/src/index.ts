@@ -1,2 +1,8 @@
-export { type CreateLoggerOptions, createLogger, type Logger, REDACT_PATHS } from './logger.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  exitAfterFlush,
+  type Logger,
+  REDACT_PATHS,
+} from './logger.js';
 export { Counter, createMetricsRegistry, Gauge, Histogram, type Registry } from './metrics.js';

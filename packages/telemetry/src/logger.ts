@@ -51,3 +51,12 @@ export const createLogger = ({
 };
 
 export type { Logger };
+
+/**
+ * Exits once the logger has flushed its last lines (pino writes asynchronously), or after
+ * `timeoutMs` if it can't (stdout closed): an exit must never wait on a dead pipe.
+ */
+export const exitAfterFlush = (log: Logger, code: number, timeoutMs = 1_000): void => {
+  setTimeout(() => process.exit(code), timeoutMs);
+  log.flush(() => process.exit(code));
+};
