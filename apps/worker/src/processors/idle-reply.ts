@@ -1,6 +1,6 @@
 import type { OrganizationRules } from '@nudge/config';
 import type { Chat } from '@nudge/livechat';
-import { IdleReplyJob, UnrecoverableError } from '@nudge/queues';
+import { IdleReplyJob } from '@nudge/queues';
 import {
   classifyAuthor,
   decideIdleReply,
@@ -10,9 +10,9 @@ import {
 } from '@nudge/rules';
 import type { Job } from 'bullmq';
 import { actOnce, type BotMessage } from '../act-once.js';
-import { type JobOutcome, skipped, type WorkerContext } from '../context.js';
-import { jobIdFor } from '../ids.js';
-import { idleTimerId } from './route.js';
+import type { JobOutcome, WorkerContext } from '../context.js';
+import { idleTimerId, scheduleIdleTimer } from './idle-timer.js';
+import { runRuleJob } from './job-data.js';
 
 /** The thread's newest message from a customer that leaves them waiting. */
 const lastWaitingCustomerEvent = (chat: Chat, botIds: ReadonlySet<string>) => {
@@ -23,49 +23,11 @@ const lastWaitingCustomerEvent = (chat: Chat, botIds: ReadonlySet<string>) => {
   );
 };
 
-const scheduleTimer = async (
-  ctx: WorkerContext,
+const nudgeIfWaiting = async (
+  { organizationId, chatId, threadId, eventId }: IdleReplyJob,
   organization: OrganizationRules,
-  {
-    chatId,
-    threadId,
-    eventId,
-    delayMs,
-  }: { chatId: string; threadId: string; eventId: string; delayMs: number },
-) => {
-  const { organizationId } = organization;
-  // While this job runs it holds the thread's timer, so BullMQ keeps this as its successor.
-  await ctx.queues.idleReply.add(
-    'nudge',
-    { organizationId, chatId, threadId, eventId },
-    {
-      jobId: jobIdFor('idle', organizationId, chatId, threadId, eventId),
-      delay: Math.max(0, delayMs),
-      deduplication: {
-        id: idleTimerId(organizationId, chatId, threadId),
-        replace: true,
-        keepLastIfActive: true,
-      },
-    },
-  );
-};
-
-/**
- * `idle-reply` / `nudge`: the thread's timer fired. Reads the chat and nudges the customer if
- * they are still waiting. Webhook order doesn't matter: when the chat shows a newer waiting
- * message than the one that started this timer (its webhook came late, or its timer was
- * replaced by an older one's), the timer moves to that message instead of giving up.
- */
-export const sendIdleReply = async (job: Job, ctx: WorkerContext): Promise<JobOutcome> => {
-  const data = IdleReplyJob.safeParse(job.data);
-  if (!data.success) {
-    throw new UnrecoverableError(`invalid job data: ${data.error.message}`);
-  }
-  const { organizationId, chatId, threadId, eventId } = data.data;
-  const organization = ctx.rules.organizations.get(organizationId);
-  if (!organization) {
-    return skipped(`organization ${organizationId} is not in the rules file`);
-  }
+  ctx: WorkerContext,
+): Promise<JobOutcome> => {
   const settings = organization.rules.idleReply;
   const botIds = new Set(organization.bots.map((bot) => bot.id));
   let reschedule: { eventId: string; delayMs: number } | undefined;
@@ -108,7 +70,8 @@ export const sendIdleReply = async (job: Job, ctx: WorkerContext): Promise<JobOu
     },
   });
   if (reschedule) {
-    await scheduleTimer(ctx, organization, { chatId, threadId, ...reschedule });
+    // While this job runs it holds the thread's timer, so BullMQ keeps this as its successor.
+    await scheduleIdleTimer(ctx, { organizationId, chatId, threadId, ...reschedule });
     return {
       outcome: 'rescheduled',
       reason: outcome.outcome === 'skipped' ? outcome.reason : 'rescheduled',
@@ -117,3 +80,14 @@ export const sendIdleReply = async (job: Job, ctx: WorkerContext): Promise<JobOu
   }
   return outcome;
 };
+
+/**
+ * `idle-reply` / `nudge`: the thread's timer fired. Reads the chat and nudges the customer if
+ * they are still waiting. Webhook order doesn't matter: when the chat shows a newer waiting
+ * message than the one that started this timer (its webhook came late, or its timer was
+ * replaced by an older one's), the timer moves to that message instead of giving up.
+ */
+export const sendIdleReply = (job: Job, ctx: WorkerContext): Promise<JobOutcome> =>
+  runRuleJob(job, ctx, IdleReplyJob, (data, organization) =>
+    nudgeIfWaiting(data, organization, ctx),
+  );

@@ -1,37 +1,34 @@
-import { RatingReactionJob, UnrecoverableError } from '@nudge/queues';
+import { RatingReactionJob } from '@nudge/queues';
 import { decideRatingReaction } from '@nudge/rules';
 import type { Job } from 'bullmq';
 import { actOnce } from '../act-once.js';
-import { type JobOutcome, skipped, type WorkerContext } from '../context.js';
+import type { JobOutcome, WorkerContext } from '../context.js';
 import { jobIdFor } from '../ids.js';
+import { runRuleJob } from './job-data.js';
 
 /** `rating-reactions` / `react`: whisper the agents what to do about the customer's rating. */
-export const reactToRating = async (job: Job, ctx: WorkerContext): Promise<JobOutcome> => {
-  const data = RatingReactionJob.safeParse(job.data);
-  if (!data.success) {
-    throw new UnrecoverableError(`invalid job data: ${data.error.message}`);
-  }
-  const { organizationId, chatId, threadId, score, comment } = data.data;
-  const organization = ctx.rules.organizations.get(organizationId);
-  if (!organization) {
-    return skipped(`organization ${organizationId} is not in the rules file`);
-  }
-  return actOnce({
+export const reactToRating = (job: Job, ctx: WorkerContext): Promise<JobOutcome> =>
+  runRuleJob(
+    job,
     ctx,
-    organization,
-    chatId,
-    threadId,
-    lockId: jobIdFor('rating', organizationId, chatId, threadId, String(score)),
-    decide: ({ chat }) => {
-      const decision = decideRatingReaction({
-        chat,
-        organizationId,
+    RatingReactionJob,
+    ({ organizationId, chatId, threadId, score, comment }, organization) =>
+      actOnce({
+        ctx,
+        organization,
+        chatId,
         threadId,
-        score,
-        comment,
-        settings: organization.rules.ratingReactions,
-      });
-      return decision.act ? { act: true, messages: [decision] } : decision;
-    },
-  });
-};
+        lockId: jobIdFor('rating', organizationId, chatId, threadId, String(score)),
+        decide: ({ chat }) => {
+          const decision = decideRatingReaction({
+            chat,
+            organizationId,
+            threadId,
+            score,
+            comment,
+            settings: organization.rules.ratingReactions,
+          });
+          return decision.act ? { act: true, messages: [decision] } : decision;
+        },
+      }),
+  );

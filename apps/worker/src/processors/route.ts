@@ -6,16 +6,8 @@ import type { Job } from 'bullmq';
 import type { JobOutcome, WorkerContext } from '../context.js';
 import { jobIdFor } from '../ids.js';
 import { CHAT_USERS_TTL_MS, chatUsersKey } from '../keys.js';
-
-const describeIssues = (issues: readonly { path: PropertyKey[]; message: string }[]): string =>
-  issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-
-/** The idle timer of one thread: BullMQ debounces on this id (a newer message replaces it). */
-export const idleTimerId = (organizationId: string, chatId: string, threadId: string) =>
-  jobIdFor('idle-timer', organizationId, chatId, threadId);
+import { cancelIdleTimer, scheduleIdleTimer } from './idle-timer.js';
+import { describeIssues, notConfigured, parseJobData } from './job-data.js';
 
 const applyIntent = async (
   ctx: WorkerContext,
@@ -26,34 +18,15 @@ const applyIntent = async (
   switch (intent.kind) {
     case 'schedule-idle-reply': {
       const { chatId, threadId, eventId, delayMs } = intent;
-      // Debounce: one pending timer per thread; each customer message replaces it and starts
-      // the delay again (a timer already running keeps the newest as its successor). The job
-      // id names the message, so a duplicate webhook is a no-op.
-      await ctx.queues.idleReply.add(
-        'nudge',
-        { organizationId, chatId, threadId, eventId },
-        {
-          jobId: jobIdFor('idle', organizationId, chatId, threadId, eventId),
-          delay: delayMs,
-          deduplication: {
-            id: idleTimerId(organizationId, chatId, threadId),
-            replace: true,
-            keepLastIfActive: true,
-          },
-        },
-      );
+      await scheduleIdleTimer(ctx, { organizationId, chatId, threadId, eventId, delayMs });
       return;
     }
     case 'cancel-idle-reply': {
-      const { chatId, threadId } = intent;
-      const timerId = idleTimerId(organizationId, chatId, threadId);
-      const jobId = await ctx.queues.idleReply.getDeduplicationJobId(timerId);
-      const job = jobId ? await ctx.queues.idleReply.getJob(jobId) : undefined;
-      // Only a timer still waiting is removed; one already running re-reads the chat and sees
-      // the agent's answer (or the closed thread) itself.
-      if (job && (await job.isDelayed())) {
-        await job.remove().catch(() => undefined);
-      }
+      await cancelIdleTimer(ctx, {
+        organizationId,
+        chatId: intent.chatId,
+        threadId: intent.threadId,
+      });
       return;
     }
     case 'suggest-for-tag': {
@@ -118,11 +91,7 @@ const chatIdOf = (payload: Record<string, unknown>): string | undefined => {
  * the organization's own bots.
  */
 export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutcome> => {
-  const data = LivechatEventJob.safeParse(job.data);
-  if (!data.success) {
-    throw new UnrecoverableError(`invalid job data: ${describeIssues(data.error.issues)}`);
-  }
-  const { organizationId, envelope, dedupeKey } = data.data;
+  const { organizationId, envelope, dedupeKey } = parseJobData(job, LivechatEventJob);
   const action = job.name;
   if (!isWebhookAction(action)) {
     return { outcome: 'skipped', reason: `action ${action} is not handled` };
@@ -145,10 +114,7 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
   }
   const organization = ctx.rules.organizations.get(organizationId);
   if (!organization) {
-    return {
-      outcome: 'skipped',
-      reason: `organization ${organizationId} is not in the rules file`,
-    };
+    return notConfigured(organizationId);
   }
 
   const chatId = chatIdOf(envelope.payload);
