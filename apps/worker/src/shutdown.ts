@@ -11,9 +11,9 @@ export type WorkerShutdownOptions = {
 };
 
 /**
- * SIGTERM/SIGINT: stop fetching jobs and let the active ones finish; past the deadline, force
- * the workers closed (their jobs stall and another worker re-runs them — which the send
- * guards make safe), then close queues and Redis and exit (0, or 1 after a forced close).
+ * SIGTERM/SIGINT: stop fetching jobs and let the active ones finish; past the deadline, stop
+ * waiting for them (they stall and another worker re-runs them — which the send guards make
+ * safe), then close queues and Redis and exit (0, or 1 after abandoning jobs).
  */
 export const installShutdown = ({
   workers,
@@ -40,7 +40,9 @@ export const installShutdown = ({
         { timeoutMs },
         'shutdown deadline passed: abandoning active jobs (they will stall and re-run)',
       );
-      await Promise.allSettled(workers.map((worker) => worker.close(true)));
+      // Not `await worker.close(true)`: with a close already under way BullMQ returns that same
+      // promise, which waits for the very jobs being abandoned (a hung LiveChat call would hold
+      // the exit until its own timeout). Exiting stops their lock renewal, so they stall.
       code = 1;
     } else {
       log.info('active jobs finished');
