@@ -1,0 +1,131 @@
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { Sandbox } from '@nudge/livechat-sandbox';
+import { type NodeProcess, waitFor } from '@nudge/testing';
+import type { Job, Queue } from 'bullmq';
+import type { Stack } from './stack.js';
+
+/**
+ * A pass-through HTTP proxy in front of the sandbox for one worker process, recording the
+ * LiveChat actions that worker called: the sandbox sees one bot identity for every worker, and
+ * a chaos test must know which process to kill. A dropped client drops the upstream request
+ * too, as a killed worker's TCP connection to LiveChat would.
+ */
+export type ApiTap = {
+  url: string;
+  /** Actions (e.g. `send_event`) this worker called, in order. */
+  readonly actions: string[];
+  close: () => Promise<void>;
+};
+
+export const startApiTap = async (targetUrl: string): Promise<ApiTap> => {
+  const target = new URL(targetUrl);
+  const actions: string[] = [];
+  const server = createServer((req, res) => {
+    const action = /\/action\/([a-z_]+)/.exec(req.url ?? '')?.[1];
+    if (action) {
+      actions.push(action);
+    }
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') {
+    throw new Error('tap: no port');
+  }
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    actions,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+};
+
+export type TappedWorker = { proc: NodeProcess; tap: ApiTap };
+
+/** Starts `count` workers, each talking to LiveChat through its own tap. */
+export const startTappedWorkers = async (
+  stack: Stack,
+  count: number,
+  env: Record<string, string> = {},
+): Promise<TappedWorker[]> => {
+  const started: TappedWorker[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const tap = await startApiTap(stack.sandbox.url);
+    const proc = await stack.startWorker({ env: { ...env, LIVECHAT_API_URL: tap.url } });
+    started.push({ proc, tap });
+  }
+  return started;
+};
+
+/** The one worker whose tap carried `action`; fails when none or several did. */
+export const workerThatCalled = (workers: TappedWorker[], action: string): TappedWorker => {
+  const callers = workers.filter((worker) => worker.tap.actions.includes(action));
+  if (callers.length !== 1 || !callers[0]) {
+    throw new Error(`expected exactly one worker to have called ${action}, got ${callers.length}`);
+  }
+  return callers[0];
+};
+
+/** Accepted send_event calls per custom_id (the bot messages that exist in LiveChat). */
+export const sendsPerCustomId = (stack: Stack): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (const event of stack.botEvents()) {
+    counts.set(event.customId, (counts.get(event.customId) ?? 0) + 1);
+  }
+  return counts;
+};
+
+/** Events carrying `customId` in the sandbox's stored chat (every thread). */
+export const storedEventsWithCustomId = (sandbox: Sandbox, chatId: string, customId: string) => {
+  const chat = sandbox.scenario.getChat({ chatId }) as {
+    threads: { events: { custom_id?: string }[] }[];
+  };
+  return chat.threads
+    .flatMap((thread) => thread.events)
+    .filter((event) => event.custom_id === customId);
+};
+
+/** Resolves once `proc` exited, with its code and how long after `since` it exited. */
+export const exitOf = async (proc: NodeProcess, since: number) => {
+  const { code, signal } = await proc.exited;
+  return { code, signal, afterMs: Date.now() - since };
+};
+
+/** Waits for `queue` to have no waiting, active, delayed or prioritised jobs. */
+export const waitForDrained = (queue: Queue, timeoutMs = 30_000) =>
+  waitFor(
+    async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return Object.values(counts).every((count) => count === 0) ? counts : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: `queue ${queue.name} to drain` },
+  );
+
+/** The single job of `queue` in any state (fails when there are more or none). */
+export const onlyJob = async (queue: Queue): Promise<Job> => {
+  const jobs = await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
+  if (jobs.length !== 1 || !jobs[0]) {
+    throw new Error(`expected one job in ${queue.name}, found ${jobs.length}`);
+  }
+  return jobs[0];
+};
