@@ -272,31 +272,33 @@ describe('three workers under load', () => {
 });
 
 describe('two rules joining the bot to one chat at once', () => {
-  // KNOWN BUG in apps/worker/src/act-once.ts (not this suite's to fix): two jobs of one chat
-  // both read it before the bot joined; the nudge adds the bot visibly, the whisper then adds
-  // it again visible to agents only, and the nudge's send_event is refused (authorization) —
-  // an unrecoverable error, so the customer is never nudged. Drop `.fails` once fixed.
-  it.fails('a whisper joining agents-only does not make the idle nudge fail', async () => {
+  // Both jobs read the chat before the bot joined. Without a per-chat turn, the whisper would
+  // re-add the bot visible to agents only between the nudge's join and its send, and LiveChat
+  // would refuse the nudge. act-once takes the chat's lock: the rules of one chat take turns.
+  it('a whisper joining agents-only does not make the idle nudge fail', async () => {
     // Calls are held for seconds below; no timeout may end them first.
     const stack = await start({ workers: 1, workerEnv: { LIVECHAT_TIMEOUT_MS: '10000' } });
     await stack.setBotStatus('accepting_chats');
     const { journal, faults, scenario } = stack.sandbox;
-    // The keyword job reads the chat (no bot yet) and is held there.
+    // The keyword job reads the chat (no bot yet) and is held there, holding the chat's turn.
     const readHeld = faults.add({ action: 'get_chat', mode: 'hold', times: 1 });
     const { chatId, threadId, eventIds } = scenario.openChat({ message: `Hi, ${KEYWORD}?` });
     await journal.waitForCall((call) => call.fault?.id === readHeld.id, 10_000);
-    // The idle timer fires (afterSeconds 5), adds the bot visibly, and its send waits.
-    const sendHung = faults.add({ action: 'send_event', mode: 'hang', times: 1 });
-    await journal.waitForRequest((call) => call.action === 'send_event', 10_000);
-    // Now the keyword job goes on with what it read: it adds the bot for a whisper, sends it.
+    // The idle timer fires (afterSeconds 5) while the keyword job still has the chat.
+    const queue = stack.queue(QUEUE_NAMES.idleReply);
+    await waitFor(async () => (await queue.getJobCounts('active')).active === 1, {
+      timeoutMs: 15_000,
+      what: 'the idle timer to fire',
+    });
     faults.remove(readHeld.id);
+
     const ref = { organizationId: stack.organizationId, chatId, threadId };
     const keywordId = customIdFor({ ...ref, rule: 'keyword', key: normaliseKeyword(KEYWORD) });
-    await stack.waitForBotEvents(1, (event) => event.customId === keywordId);
-    faults.remove(sendHung.id);
-
     const idleId = customIdFor({ ...ref, rule: 'idle-reply', key: eventIds.at(-1) ?? '' });
-    const queue = stack.queue(QUEUE_NAMES.idleReply);
+    await stack.waitForBotEvents(
+      2,
+      (event) => event.customId === keywordId || event.customId === idleId,
+    );
     const job = await waitFor(
       async () => {
         const [only] = await queue.getJobs(['completed', 'failed']);
@@ -309,6 +311,18 @@ describe('two rules joining the bot to one chat at once', () => {
       reason: undefined,
     });
     expect(sendsPerCustomId(stack).get(idleId)).toBe(1);
+    expect(sendsPerCustomId(stack).get(keywordId)).toBe(1);
+    // Turns, not interleaving: the idle job read the chat only after the whisper was sent.
+    const inChat = journal
+      .calls()
+      .filter((call) => (call.request as { chat_id?: string }).chat_id === chatId);
+    const idleRead = inChat.filter((call) => call.action === 'get_chat')[1];
+    const whisper = inChat.find(
+      (call) =>
+        call.action === 'send_event' &&
+        (call.request as { event?: { custom_id?: string } }).event?.custom_id === keywordId,
+    );
+    expect(idleRead?.seq).toBeGreaterThan(whisper?.seq ?? Number.POSITIVE_INFINITY);
   }, 30_000);
 });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OrganizationRules } from '@nudge/config';
 import type { Chat } from '@nudge/livechat';
 import type { JobOutcome, WorkerContext } from './context.js';
+import { jobIdFor } from './ids.js';
 import { SENT_MARKER_TTL_MS, sendLockKey, sentMarkerKey } from './keys.js';
 
 export type BotMessage = { text: string; visibility: 'all' | 'agents'; customId: string };
@@ -13,18 +14,41 @@ export type ActOnceOptions = {
   organization: OrganizationRules;
   chatId: string;
   threadId: string;
-  /** Serialises workers acting on the same thing (e.g. one chat's idle reply). */
-  lockId: string;
   /** The rule's decision on the fresh chat, as the bot that would act. */
   decide: (input: { chat: Chat; botId: string }) => Decision;
 };
 
 export class SendInProgressError extends Error {
-  constructor(lockId: string) {
-    super(`another worker is acting on ${lockId}; retrying later`);
+  constructor(chatId: string) {
+    super(`another worker has been acting in chat ${chatId} for too long; retrying later`);
     this.name = 'SendInProgressError';
   }
 }
+
+const LOCK_POLL_MS = 25;
+
+/**
+ * Takes the chat's lock, waiting while another job holds it (the rules of one chat take turns),
+ * up to `waitMs`; then gives up with `SendInProgressError` so the job retries later. Returns the
+ * token that releases it.
+ */
+const lockChat = async (
+  ctx: WorkerContext,
+  key: string,
+  chatId: string,
+  ttlMs: number,
+  waitMs: number,
+) => {
+  const token = randomUUID();
+  const deadline = Date.now() + waitMs;
+  while ((await ctx.redis.set(key, token, 'PX', ttlMs, 'NX')) === null) {
+    if (Date.now() >= deadline) {
+      throw new SendInProgressError(chatId);
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+  return token;
+};
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
@@ -42,26 +66,31 @@ const chooseBot = (organization: OrganizationRules, chat: Chat): string => {
 /**
  * Acts as the bot at most once per message `customId`, however often the job runs: a retry,
  * a stalled job re-run by another worker while the first still runs, a kill -9 right after
- * send_event, or a duplicate webhook. Under a per-`lockId` lock it re-reads the chat, skips
- * every message whose custom_id is already in the thread (or marked sent in Redis), sends the
- * rest, and marks them sent. The lock outlives the LiveChat calls it covers; a worker that
- * dies holding it only delays the retry until it expires.
+ * send_event, or a duplicate webhook. Under the chat's lock it re-reads the chat, skips every
+ * message whose custom_id is already in the thread (or marked sent in Redis), joins the bot
+ * if needed, sends the rest, and marks them sent.
+ *
+ * The lock is per chat, not per rule: the bot's membership is per chat, and a whisper joining
+ * the bot visible to agents only must not land between a nudge's join and its send (LiveChat
+ * refuses customer-visible events from such a member). It outlives the LiveChat calls it
+ * covers; a worker that dies holding it only delays that chat until it expires.
  */
 export const actOnce = async ({
   ctx,
   organization,
   chatId,
   threadId,
-  lockId,
   decide,
 }: ActOnceOptions): Promise<JobOutcome> => {
   const { redis, prefix } = ctx;
-  const lock = sendLockKey(prefix, lockId);
-  const token = randomUUID();
-  const locked = await redis.set(lock, token, 'PX', ctx.livechatTimeoutMs * 5, 'NX');
-  if (locked === null) {
-    throw new SendInProgressError(lockId);
-  }
+  const lock = sendLockKey(prefix, jobIdFor('chat', organization.organizationId, chatId));
+  const token = await lockChat(
+    ctx,
+    lock,
+    chatId,
+    ctx.livechatTimeoutMs * 5,
+    ctx.livechatTimeoutMs * 2,
+  );
   try {
     const reader = ctx.livechat.asBot(organization, organization.bots[0]?.id ?? '');
     const chat = await reader.getChat({ chat_id: chatId, thread_id: threadId });

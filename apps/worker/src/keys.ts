@@ -5,7 +5,7 @@
 export const sentMarkerKey = (prefix: string, customId: string) => `${prefix}:sent:${customId}`;
 export const SENT_MARKER_TTL_MS = 7 * 24 * 60 * 60_000;
 
-/** "Sending": one worker at a time between reading the thread and recording the send. */
+/** "Acting": one job at a time per chat, from reading it to recording what was sent. */
 export const sendLockKey = (prefix: string, customId: string) => `${prefix}:sending:${customId}`;
 
 /** A bot's routing status, as last announced by a routing_status_set webhook. */

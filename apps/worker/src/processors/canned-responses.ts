@@ -3,7 +3,6 @@ import { decideKeywordSuggestions, decideTagSuggestions } from '@nudge/rules';
 import type { Job } from 'bullmq';
 import { actOnce } from '../act-once.js';
 import type { JobOutcome, WorkerContext } from '../context.js';
-import { jobIdFor } from '../ids.js';
 import { runRuleJob } from './job-data.js';
 
 /** `canned-responses` / `tag-suggestions`: whisper the tag's suggested replies to the agents. */
@@ -18,7 +17,6 @@ export const suggestForTag = (job: Job, ctx: WorkerContext): Promise<JobOutcome>
         organization,
         chatId,
         threadId,
-        lockId: jobIdFor('tag', organizationId, chatId, threadId, tag),
         decide: ({ chat }) => {
           const decision = decideTagSuggestions({
             chat,
@@ -44,7 +42,6 @@ export const suggestForKeyword = (job: Job, ctx: WorkerContext): Promise<JobOutc
         organization,
         chatId,
         threadId,
-        lockId: jobIdFor('keyword', organizationId, chatId, threadId, keyword),
         decide: ({ chat }) => {
           const decision = decideKeywordSuggestions({
             chat,

@@ -11,7 +11,7 @@ import {
 import type { Job } from 'bullmq';
 import { actOnce, type BotMessage } from '../act-once.js';
 import type { JobOutcome, WorkerContext } from '../context.js';
-import { idleTimerId, scheduleIdleTimer } from './idle-timer.js';
+import { scheduleIdleTimer } from './idle-timer.js';
 import { runRuleJob } from './job-data.js';
 
 /** The thread's newest message from a customer that leaves them waiting. */
@@ -37,7 +37,6 @@ const nudgeIfWaiting = async (
     organization,
     chatId,
     threadId,
-    lockId: idleTimerId(organizationId, chatId, threadId),
     decide: ({ chat }) => {
       const now = ctx.now();
       const decision = decideIdleReply({

@@ -3,7 +3,6 @@ import { decideRatingReaction } from '@nudge/rules';
 import type { Job } from 'bullmq';
 import { actOnce } from '../act-once.js';
 import type { JobOutcome, WorkerContext } from '../context.js';
-import { jobIdFor } from '../ids.js';
 import { runRuleJob } from './job-data.js';
 
 /** `rating-reactions` / `react`: whisper the agents what to do about the customer's rating. */
@@ -18,7 +17,6 @@ export const reactToRating = (job: Job, ctx: WorkerContext): Promise<JobOutcome>
         organization,
         chatId,
         threadId,
-        lockId: jobIdFor('rating', organizationId, chatId, threadId, String(score)),
         decide: ({ chat }) => {
           const decision = decideRatingReaction({
             chat,
