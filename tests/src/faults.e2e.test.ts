@@ -43,6 +43,8 @@ const tagJob = (chatId: string): Promise<Job> =>
 beforeAll(async () => {
   stack = await startStack({
     sharedRedisUrl: inject('redisUrl'),
+    // Two workers: a rate-limit pause must hold for every worker, not just the one that hit it.
+    workers: 2,
     // Longer than any first backoff (≤ 1 s), so a rate-limit pause is told apart from a retry.
     workerEnv: { LIVECHAT_RATE_LIMIT_MS: String(RATE_LIMIT_MS) },
     rules: {

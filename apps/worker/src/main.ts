@@ -98,6 +98,12 @@ const main = async () => {
     cannedResponses: queue(QUEUE_NAMES.cannedResponses),
     ratingReactions: queue(QUEUE_NAMES.ratingReactions),
   };
+  const queueByName: Record<QueueName, Queue> = {
+    'livechat-events': queue(QUEUE_NAMES.livechatEvents),
+    'idle-reply': queues.idleReply,
+    'canned-responses': queues.cannedResponses,
+    'rating-reactions': queues.ratingReactions,
+  };
   const ctx: WorkerContext = {
     redis,
     prefix,
@@ -125,12 +131,12 @@ const main = async () => {
     'rating-reactions': config.CONCURRENCY_RATING_REACTIONS,
   };
   const workers = queueNames.map((name) => {
-    const worker: Worker = new Worker(
+    const worker = new Worker(
       name,
       createProcessor({
         handlers: HANDLERS[name],
         ctx,
-        worker: () => worker,
+        rateLimit: (ms) => queueByName[name].rateLimit(ms),
         rateLimitMs: config.LIVECHAT_RATE_LIMIT_MS,
       }),
       {
@@ -141,6 +147,10 @@ const main = async () => {
         stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
         // A job whose processing kills the worker would otherwise crash-loop every worker.
         maxStartedAttempts: DEFAULT_JOB_OPTIONS.attempts + 2,
+        // BullMQ honours a queue-wide pause (too_many_requests → Queue.rateLimit) only when
+        // the worker has a limiter; this one is far above anything LiveChat allows, so it only
+        // switches that mechanism on.
+        limiter: { max: 10_000, duration: 1_000 },
         autorun: false,
       },
     );
@@ -163,7 +173,7 @@ const main = async () => {
     log,
     exit,
     release: [
-      { name: 'queues', run: () => Promise.all(Object.values(queues).map((q) => q.close())) },
+      { name: 'queues', run: () => Promise.all(Object.values(queueByName).map((q) => q.close())) },
       { name: 'redis', run: () => redis.quit() },
     ],
   });

@@ -9,8 +9,8 @@ export type CreateProcessorOptions = {
   /** Job name → handler (the events queue routes every action with one handler: `*`). */
   handlers: Readonly<Record<string, Handler>>;
   ctx: WorkerContext;
-  /** The worker running this processor, for queue-wide rate limiting. */
-  worker: () => Worker;
+  /** Pauses the processor's queue for every worker (BullMQ `Queue.rateLimit`). */
+  rateLimit: (ms: number) => Promise<void>;
   /** Pause when LiveChat rate-limits without saying for how long. */
   rateLimitMs: number;
 };
@@ -22,7 +22,7 @@ export type CreateProcessorOptions = {
  * unrecoverable one fails the job at once with LiveChat's error type and message.
  */
 export const createProcessor =
-  ({ handlers, ctx, worker, rateLimitMs }: CreateProcessorOptions) =>
+  ({ handlers, ctx, rateLimit, rateLimitMs }: CreateProcessorOptions) =>
   async (job: Job): Promise<JobOutcome> => {
     const handler = handlers[job.name] ?? handlers['*'];
     if (!handler) {
@@ -37,7 +37,7 @@ export const createProcessor =
       if (err instanceof LivechatRateLimitedError) {
         const pauseMs = err.retryAfterMs ?? rateLimitMs;
         log.warn({ pauseMs, action: err.action }, 'LiveChat rate limit: pausing the queue');
-        await worker().rateLimit(pauseMs);
+        await rateLimit(pauseMs);
         throw Worker.RateLimitError();
       }
       if (err instanceof LivechatUnrecoverableError) {
