@@ -4,15 +4,20 @@ import { benchIngest, printIngest } from './ingest.js';
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ingest: async () => {
     printIngest(
-      await benchIngest({ seconds: Number(values.duration), warmup: Number(values.warmup) }),
+      await benchIngest({
+        seconds: Number(values.duration),
+        warmup: Number(values.warmup),
+        rounds: Number(values.rounds),
+      }),
     );
   },
 };
@@ -25,7 +30,7 @@ for (const name of names) {
     process.exit(2);
   }
   console.log(
-    `# ${name}  (Node ${process.version}, ${values.duration} s per server after ${values.warmup} s warm-up)`,
+    `# ${name}  (Node ${process.version}; ${values.rounds} rounds of ${values.duration} s per server after ${values.warmup} s warm-up)`,
   );
   await bench();
 }

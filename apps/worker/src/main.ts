@@ -7,6 +7,7 @@ import {
   DEFAULT_JOB_OPTIONS,
   EvictionPolicyError,
   QUEUE_NAMES,
+  QUEUE_RETENTION,
   type QueueName,
 } from '@nudge/queues';
 import { createLogger, exitAfterFlush } from '@nudge/telemetry';
@@ -145,6 +146,8 @@ const main = async () => {
         concurrency: concurrency[name],
         lockDuration: config.WORKER_LOCK_DURATION_MS,
         stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+        removeOnComplete: QUEUE_RETENTION.completed,
+        removeOnFail: QUEUE_RETENTION.failed,
         // A job whose processing kills the worker would otherwise crash-loop every worker.
         maxStartedAttempts: DEFAULT_JOB_OPTIONS.attempts + 2,
         // BullMQ honours a queue-wide pause (too_many_requests → Queue.rateLimit) only when

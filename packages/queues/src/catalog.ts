@@ -16,7 +16,8 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 /**
  * How long finished jobs stay in Redis. Bounded by age *and* count so a burst can't fill
  * Redis (which runs with noeviction: full means every write fails). Failed jobs stay longer:
- * they are what an operator replays.
+ * they are what an operator replays. Applied by the workers (BullMQ's worker-level
+ * `removeOnComplete`/`removeOnFail`), so jobs don't each carry it.
  */
 export const QUEUE_RETENTION = {
   completed: { age: 60 * 60, count: 5_000 },
@@ -27,8 +28,6 @@ export const QUEUE_RETENTION = {
 export const DEFAULT_JOB_OPTIONS = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
-  removeOnComplete: QUEUE_RETENTION.completed,
-  removeOnFail: QUEUE_RETENTION.failed,
 } as const satisfies DefaultJobOptions;
 
 // A stored LiveChat webhook. The job name is the LiveChat action, verbatim.
