@@ -104,6 +104,8 @@ export const benchIngest = async ({
           const listening = await proc.waitForLine((line) => line.msg === 'listening');
           const url = `http://127.0.0.1:${String(listening.port)}`;
           await load(url, warmup);
+          // The load stops with requests in flight: let the server finish them, then flush.
+          await settle(redis);
           await redis.flushall();
           const measured = await load(url, seconds);
           results.set(target.key, [...(results.get(target.key) ?? []), measured]);
