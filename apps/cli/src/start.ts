@@ -35,6 +35,35 @@ export type RunningStack = {
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
+/** The example rules file, pointed at the sandbox's organization and bot. */
+const writeSandboxRules = async ({
+  rulesPath,
+  stateDir,
+  organizationId,
+  clientId,
+  botId,
+}: {
+  rulesPath: string;
+  stateDir: string;
+  organizationId: string;
+  clientId: string;
+  botId: string;
+}) => {
+  const example = parse(await readFile(EXAMPLE_RULES, 'utf8')) as Record<string, unknown>;
+  await mkdir(stateDir, { recursive: true });
+  const rules = {
+    ...example,
+    livechat: { apiVersion: '3.6', clientId },
+    organizations: {
+      [organizationId]: { bot: { id: botId, secret: 'env:NUDGE_SANDBOX_BOT_SECRET' } },
+    },
+  };
+  await writeFile(
+    rulesPath,
+    `# Written by npm start for the LiveChat sandbox; edit nudge.rules.example.yaml instead.\n${stringify(rules)}`,
+  );
+};
+
 /**
  * `npm start`: the whole stack on this machine — Redis (REDIS_URL, else localhost:6379, else a
  * spawned redis-server), ingest and workers as child processes. Without `NUDGE_CONFIG` it runs
@@ -112,77 +141,64 @@ export const startStack = async ({
     const webhookUrl = `http://127.0.0.1:${String(listening.port)}${String(listening.webhookPath)}`;
 
     const workerEnv: NodeJS.ProcessEnv = { ...common };
+    let sandboxBanner: string[] = [];
+    let acceptChats = async () => undefined;
     if (useSandbox) {
-      sandbox = await createSandbox({ port: sandboxPort });
-      const { organizationId, clientId, accountId, pat } = sandbox.credentials;
+      const running = await createSandbox({ port: sandboxPort });
+      sandbox = running;
+      const { organizationId, clientId, accountId, pat } = running.credentials;
       const admin = createLivechatClient({
-        baseUrl: sandbox.url,
+        baseUrl: running.url,
         auth: { type: 'pat', accountId, pat },
       });
       const bot = await admin.createBot({ name: 'Nudge', owner_client_id: clientId });
       await registerWebhooks({ client: admin, clientId, url: webhookUrl, secret, type: 'license' });
-      const example = parse(await readFile(EXAMPLE_RULES, 'utf8')) as Record<string, unknown>;
       const rulesPath = join(stateDir, 'sandbox.rules.yaml');
-      await mkdir(stateDir, { recursive: true });
-      await writeFile(
-        rulesPath,
-        `# Written by npm start for the LiveChat sandbox; edit nudge.rules.example.yaml instead.\n${stringify(
-          {
-            ...example,
-            livechat: { apiVersion: '3.6', clientId },
-            organizations: {
-              [organizationId]: { bot: { id: bot.id, secret: 'env:NUDGE_SANDBOX_BOT_SECRET' } },
-            },
-          },
-        )}`,
-      );
+      await writeSandboxRules({ rulesPath, stateDir, organizationId, clientId, botId: bot.id });
       Object.assign(workerEnv, {
-        LIVECHAT_API_URL: sandbox.url,
+        LIVECHAT_API_URL: running.url,
         NUDGE_CONFIG: rulesPath,
         NUDGE_SANDBOX_BOT_SECRET: bot.secret,
       });
-      for (let i = 0; i < workers; i += 1) {
-        await watch(
-          startChild({
-            name: `worker-${i + 1}`,
-            entry: mainOf('@nudge/worker'),
-            env: workerEnv,
-            pretty,
-          }),
-        ).waitForLine((line) => line.msg === 'worker ready');
-      }
-      // Last, so the workers see the routing_status_set webhook.
-      await admin.setRoutingStatus({ agent_id: bot.id, status: 'accepting_chats' });
-      say('');
-      say('Nudge is running against the LiveChat sandbox (no NUDGE_CONFIG given).');
-      say(`  webhooks  ${webhookUrl}`);
-      say(`  sandbox   ${sandbox.url}   organization ${organizationId}, bot ${bot.id}`);
-      say(`  redis     ${redis.url} (${redis.source})`);
-      say(`  rules     ${rulesPath}`);
-      say('Play a customer, e.g.:');
-      say(
-        `  curl -s -XPOST ${sandbox.url}/_sandbox/scenario/openChat -H 'content-type: application/json' -d '{"message":"Where is my order?"}'`,
-      );
-      say('');
-    } else {
-      for (let i = 0; i < workers; i += 1) {
-        await watch(
-          startChild({
-            name: `worker-${i + 1}`,
-            entry: mainOf('@nudge/worker'),
-            env: workerEnv,
-            pretty,
-          }),
-        ).waitForLine((line) => line.msg === 'worker ready');
-      }
-      say('');
-      say(`Nudge is running against LiveChat with the rules in ${env.NUDGE_CONFIG}.`);
-      say(
-        `  webhooks  ${webhookUrl} — register its public HTTPS address in LiveChat with your secret`,
-      );
-      say(`  redis     ${redis.url} (${redis.source})`);
-      say('');
+      acceptChats = async () => {
+        await admin.setRoutingStatus({ agent_id: bot.id, status: 'accepting_chats' });
+      };
+      sandboxBanner = [
+        `  sandbox   ${running.url}   organization ${organizationId}, bot ${bot.id}`,
+        `  rules     ${rulesPath}`,
+        'Play a customer, e.g.:',
+        `  curl -s -XPOST ${running.url}/_sandbox/scenario/openChat -H 'content-type: application/json' -d '{"message":"Where is my order?"}'`,
+      ];
     }
+    for (let i = 0; i < workers; i += 1) {
+      await watch(
+        startChild({
+          name: `worker-${i + 1}`,
+          entry: mainOf('@nudge/worker'),
+          env: workerEnv,
+          pretty,
+        }),
+      ).waitForLine((line) => line.msg === 'worker ready');
+    }
+    // After the workers are up, so they see the routing_status_set webhook.
+    await acceptChats();
+
+    say('');
+    say(
+      useSandbox
+        ? 'Nudge is running against the LiveChat sandbox (no NUDGE_CONFIG given).'
+        : `Nudge is running against LiveChat with the rules in ${env.NUDGE_CONFIG}.`,
+    );
+    say(
+      useSandbox
+        ? `  webhooks  ${webhookUrl}`
+        : `  webhooks  ${webhookUrl} — register its public HTTPS address in LiveChat with your secret`,
+    );
+    say(`  redis     ${redis.url} (${redis.source})`);
+    for (const line of sandboxBanner) {
+      say(line);
+    }
+    say('');
     return { webhookUrl, sandbox, stopped, stop: () => stop(0) };
   } catch (err) {
     await stop(1);
