@@ -68,9 +68,14 @@ export type IdleSkipReason =
 
 export type IdleReplyDecision =
   | (OutgoingText & { act: true; whisper?: OutgoingText })
-  | (Skip<Exclude<IdleSkipReason, 'too early'>> & { retryAfterMs?: undefined })
+  | (Skip<Exclude<IdleSkipReason, 'too early' | 'superseded'>> & { retryAfterMs?: undefined })
   /** Fired before `afterSeconds` had passed by the message's clock: try again after this. */
-  | (Skip<'too early'> & { retryAfterMs: number });
+  | (Skip<'too early'> & { retryAfterMs: number })
+  /**
+   * A newer waiting customer message exists: the timer belongs to it, due `retryAfterMs` from
+   * now (0 when already due) — whether or not its own webhook has arrived yet.
+   */
+  | (Skip<'superseded'> & { supersededBy: string; retryAfterMs: number });
 
 export type DecideIdleReplyInput = {
   chat: ChatSnapshot;
@@ -118,9 +123,16 @@ export const decideIdleReply = ({
     return { act: false, reason: 'not a customer message' };
   }
   const later = events.slice(index + 1);
-  // A newer customer message restarted the timer: its own job owns the nudge.
-  if (later.some((event) => isHuman(event) === 'customer' && isWaitingEvent(event))) {
-    return { act: false, reason: 'superseded' };
+  // A newer customer message restarted the timer: the nudge is its to send.
+  const newest = later.findLast((event) => isHuman(event) === 'customer' && isWaitingEvent(event));
+  if (newest !== undefined) {
+    const dueAt = (parseTimestamp(newest.created_at) ?? now) + settings.afterSeconds * 1000;
+    return {
+      act: false,
+      reason: 'superseded',
+      supersededBy: newest.id,
+      retryAfterMs: Math.max(0, dueAt - now),
+    };
   }
   // Our bots' events and system messages are not answers.
   if (later.some((event) => isHuman(event) === 'agent' && isAnswerEvent(event))) {

@@ -1,27 +1,11 @@
 import type { OrganizationRules } from '@nudge/config';
-import type { Chat } from '@nudge/livechat';
 import { IdleReplyJob } from '@nudge/queues';
-import {
-  classifyAuthor,
-  decideIdleReply,
-  isWaitingEvent,
-  knownUsersFrom,
-  parseTimestamp,
-} from '@nudge/rules';
+import { decideIdleReply } from '@nudge/rules';
 import type { Job } from 'bullmq';
 import { actOnce, type BotMessage } from '../act-once.js';
 import type { JobOutcome, WorkerContext } from '../context.js';
 import { scheduleIdleTimer } from './idle-timer.js';
 import { runRuleJob } from './job-data.js';
-
-/** The thread's newest message from a customer that leaves them waiting. */
-const lastWaitingCustomerEvent = (chat: Chat, botIds: ReadonlySet<string>) => {
-  const knownUsers = knownUsersFrom(chat.users);
-  return chat.thread.events.findLast(
-    (event) =>
-      classifyAuthor({ event, botIds, knownUsers }) === 'customer' && isWaitingEvent(event),
-  );
-};
 
 const nudgeIfWaiting = async (
   { organizationId, chatId, threadId, eventId }: IdleReplyJob,
@@ -58,12 +42,7 @@ const nudgeIfWaiting = async (
       if (decision.reason === 'too early') {
         reschedule = { eventId, delayMs: decision.retryAfterMs };
       } else if (decision.reason === 'superseded') {
-        const latest = lastWaitingCustomerEvent(chat, botIds);
-        const createdAt = parseTimestamp(latest?.created_at);
-        if (latest) {
-          const dueAt = (createdAt ?? now) + settings.afterSeconds * 1_000;
-          reschedule = { eventId: latest.id, delayMs: dueAt - now };
-        }
+        reschedule = { eventId: decision.supersededBy, delayMs: decision.retryAfterMs };
       }
       return { act: false, reason: decision.reason };
     },
