@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { registerWebhooks } from '@nudge/cli';
 import { createLivechatClient } from '@nudge/livechat';
 import {
   type CallEntry,
@@ -33,19 +34,6 @@ const WORKER_MAIN = fileURLToPath(
   import.meta.resolve('@nudge/worker').replace(/index\.js$/, 'main.js'),
 );
 const SECRET = 'e2e-webhook-secret-5b1d';
-
-/** The actions Nudge registers webhooks for (as `nudge setup` will). */
-export const WEBHOOK_ACTIONS = [
-  'incoming_chat',
-  'incoming_event',
-  'thread_tagged',
-  'thread_untagged',
-  'chat_deactivated',
-  'user_added_to_chat',
-  'thread_properties_updated',
-  'thread_properties_deleted',
-  'routing_status_set',
-] as const;
 
 export type StackOptions = {
   /** Worker processes to start (more with `startWorker`). */
@@ -210,15 +198,13 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     auth: { type: 'pat', accountId, pat },
   });
   const bot = await admin.createBot({ name: 'Nudge E2E', owner_client_id: clientId });
-  for (const action of WEBHOOK_ACTIONS) {
-    await admin.registerWebhook({
-      action,
-      url: options.delivery === 'relay' ? relayUrl : ingestUrl,
-      secret_key: SECRET,
-      owner_client_id: clientId,
-      type: 'license',
-    });
-  }
+  await registerWebhooks({
+    client: admin,
+    clientId,
+    url: options.delivery === 'relay' ? relayUrl : ingestUrl,
+    secret: SECRET,
+    type: 'license',
+  });
 
   const dir = await mkdtemp(join(tmpdir(), 'nudge-e2e-'));
   const rulesPath = join(dir, 'rules.yaml');

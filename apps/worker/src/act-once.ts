@@ -9,6 +9,11 @@ export type BotMessage = { text: string; visibility: 'all' | 'agents'; customId:
 
 export type Decision = { act: true; messages: BotMessage[] } | { act: false; reason: string };
 
+/** A rule decision that sends at most one message, as a `Decision`. */
+export const singleMessage = (
+  decision: (BotMessage & { act: true }) | { act: false; reason: string },
+): Decision => (decision.act ? { act: true, messages: [decision] } : decision);
+
 export type ActOnceOptions = {
   ctx: WorkerContext;
   organization: OrganizationRules;

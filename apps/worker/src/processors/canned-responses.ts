@@ -1,7 +1,7 @@
 import { KeywordSuggestionsJob, TagSuggestionsJob } from '@nudge/queues';
 import { decideKeywordSuggestions, decideTagSuggestions } from '@nudge/rules';
 import type { Job } from 'bullmq';
-import { actOnce } from '../act-once.js';
+import { actOnce, singleMessage } from '../act-once.js';
 import type { JobOutcome, WorkerContext } from '../context.js';
 import { runRuleJob } from './job-data.js';
 
@@ -17,16 +17,16 @@ export const suggestForTag = (job: Job, ctx: WorkerContext): Promise<JobOutcome>
         organization,
         chatId,
         threadId,
-        decide: ({ chat }) => {
-          const decision = decideTagSuggestions({
-            chat,
-            organizationId,
-            threadId,
-            tag,
-            settings: organization.rules.cannedResponses,
-          });
-          return decision.act ? { act: true, messages: [decision] } : decision;
-        },
+        decide: ({ chat }) =>
+          singleMessage(
+            decideTagSuggestions({
+              chat,
+              organizationId,
+              threadId,
+              tag,
+              settings: organization.rules.cannedResponses,
+            }),
+          ),
       }),
   );
 
@@ -42,16 +42,16 @@ export const suggestForKeyword = (job: Job, ctx: WorkerContext): Promise<JobOutc
         organization,
         chatId,
         threadId,
-        decide: ({ chat }) => {
-          const decision = decideKeywordSuggestions({
-            chat,
-            organizationId,
-            threadId,
-            eventId,
-            keyword,
-            settings: organization.rules.cannedResponses,
-          });
-          return decision.act ? { act: true, messages: [decision] } : decision;
-        },
+        decide: ({ chat }) =>
+          singleMessage(
+            decideKeywordSuggestions({
+              chat,
+              organizationId,
+              threadId,
+              eventId,
+              keyword,
+              settings: organization.rules.cannedResponses,
+            }),
+          ),
       }),
   );

@@ -1,7 +1,7 @@
 import { RatingReactionJob } from '@nudge/queues';
 import { decideRatingReaction } from '@nudge/rules';
 import type { Job } from 'bullmq';
-import { actOnce } from '../act-once.js';
+import { actOnce, singleMessage } from '../act-once.js';
 import type { JobOutcome, WorkerContext } from '../context.js';
 import { runRuleJob } from './job-data.js';
 
@@ -17,16 +17,16 @@ export const reactToRating = (job: Job, ctx: WorkerContext): Promise<JobOutcome>
         organization,
         chatId,
         threadId,
-        decide: ({ chat }) => {
-          const decision = decideRatingReaction({
-            chat,
-            organizationId,
-            threadId,
-            score,
-            comment,
-            settings: organization.rules.ratingReactions,
-          });
-          return decision.act ? { act: true, messages: [decision] } : decision;
-        },
+        decide: ({ chat }) =>
+          singleMessage(
+            decideRatingReaction({
+              chat,
+              organizationId,
+              threadId,
+              score,
+              comment,
+              settings: organization.rules.ratingReactions,
+            }),
+          ),
       }),
   );
