@@ -69,19 +69,24 @@ export type IngestEnv = z.output<typeof IngestEnv>;
 
 const Concurrency = z.coerce.number().int().min(1).max(1_000).default(10);
 
+/** Where LiveChat is and which rules file says how to act there (worker and CLI). */
+export const LivechatEnv = z.object({
+  // LiveChat API base URL: the real API by default, the sandbox's URL in tests and demos.
+  LIVECHAT_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.livechatinc.com'),
+  // Timeout of every LiveChat API call.
+  LIVECHAT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  // The rules file (YAML or JSON): bots, credentials and each rule's settings.
+  NUDGE_CONFIG: z.string().min(1).default('nudge.rules.yaml'),
+});
+
 /** Environment of apps/worker. */
 export const WorkerEnv = z.object({
   ...RedisEnv.shape,
   ...LogEnv.shape,
   ...ShutdownEnv.shape,
-  // LiveChat API base URL: the real API by default, the sandbox's URL in tests and demos.
-  LIVECHAT_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.livechatinc.com'),
-  // Timeout of every LiveChat API call.
-  LIVECHAT_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  ...LivechatEnv.shape,
   // Queue pause after LiveChat answers too_many_requests without saying for how long.
   LIVECHAT_RATE_LIMIT_MS: z.coerce.number().int().positive().default(5_000),
-  // The rules file (YAML or JSON): bots, credentials and each rule's settings.
-  NUDGE_CONFIG: z.string().min(1).default('nudge.rules.yaml'),
   // Jobs each worker process runs at once, per queue.
   CONCURRENCY_LIVECHAT_EVENTS: Concurrency,
   CONCURRENCY_IDLE_REPLY: Concurrency,
@@ -93,3 +98,14 @@ export const WorkerEnv = z.object({
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
 });
 export type WorkerEnv = z.output<typeof WorkerEnv>;
+
+/** Environment of the `nudge` commands that talk to LiveChat and Redis (setup, doctor, …). */
+export const CliEnv = z.object({
+  ...RedisEnv.shape,
+  ...LivechatEnv.shape,
+  // The secret_key webhooks carry; setup registers the first one (several during rotation).
+  LIVECHAT_WEBHOOK_SECRETS: CommaList.optional(),
+  // Where LiveChat reaches ingest: https://<host><WEBHOOK_PATH> (or --url).
+  NUDGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+});
+export type CliEnv = z.output<typeof CliEnv>;

@@ -1,9 +1,23 @@
-export { BoolEnv, IngestEnv, LogEnv, RedisEnv, ShutdownEnv, WorkerEnv } from './env.js';
+export {
+  BoolEnv,
+  CliEnv,
+  IngestEnv,
+  LivechatEnv,
+  LogEnv,
+  RedisEnv,
+  ShutdownEnv,
+  WorkerEnv,
+} from './env.js';
 export { ConfigError, formatIssues, loadConfig } from './load-config.js';
 export {
+  BOT_PRIORITIES,
+  type BotPriority,
+  type BotRules,
+  DEFAULT_BOT_NAME,
   loadRulesFile,
   type NudgeRules,
   type OrganizationRules,
+  type ResolveRulesOptions,
   RulesFile,
   resolveRules,
   rulesFileJsonSchema,

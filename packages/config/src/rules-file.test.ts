@@ -105,3 +105,64 @@ describe('resolveRules', () => {
     await expect(loadRulesFile(join(dir, 'missing.yaml'), {})).rejects.toThrow(/not found/);
   });
 });
+
+describe('resolveRules reports each problem once, under its key path in the file', () => {
+  const base = { livechat: { clientId: 'c' } };
+
+  it('finds unset env: references in the same pass as schema errors', () => {
+    const issues = issuesOf(() =>
+      resolveRules(
+        {
+          livechat: { clientId: 'env:UNSET_CLIENT' },
+          defaults: { idleReply: { afterSeconds: 2 } },
+          organizations: {
+            o: { bot: { id: 'b', secret: 'env:UNSET_SECRET' }, idleReply: { maxPerThread: 0 } },
+          },
+        },
+        {},
+      ),
+    );
+    expect(issues).toEqual([
+      'rules file: livechat.clientId: environment variable UNSET_CLIENT is not set',
+      'rules file: organizations.o.bot.secret: environment variable UNSET_SECRET is not set',
+      'rules file: defaults.idleReply.afterSeconds: must be at least 5 seconds',
+      'rules file: organizations.o.idleReply.maxPerThread: must be at least 1',
+    ]);
+  });
+
+  it('names the key of a problem only the merged settings show', () => {
+    const issues = issuesOf(() =>
+      resolveRules(
+        {
+          ...base,
+          organizations: {
+            o: {
+              bot: { id: 'b', secret: 's' },
+              ratingReactions: { good: 'Review us at {reviewUrl}' },
+            },
+          },
+        },
+        {},
+      ),
+    );
+    expect(issues).toEqual([
+      'rules file: organizations.o.ratingReactions.reviewUrl: good uses {reviewUrl} but reviewUrl is not set',
+    ]);
+  });
+
+  it('asks for `nudge setup` when the worker needs a bot the file does not name yet', () => {
+    const raw = { ...base, organizations: { o: { bot: { name: 'Helper' } }, p: {} } };
+    expect(issuesOf(() => resolveRules(raw, {}))).toEqual([
+      'rules file: organizations.o.bot.id: missing: run `nudge setup` to create the bot, then add the id and secret it prints',
+      'rules file: organizations.p.bot: missing: run `nudge setup` to create the bot, then add the id and secret it prints',
+    ]);
+    const forSetup = resolveRules(raw, {}, { requireBotIds: false });
+    expect(forSetup.organizations.get('o')).toMatchObject({
+      bots: [],
+      botName: 'Helper',
+      groups: [0],
+      botPriority: 'supervisor',
+    });
+    expect(forSetup.organizations.get('p')?.botName).toBe('Nudge');
+  });
+});

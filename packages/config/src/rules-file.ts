@@ -16,11 +16,19 @@ const ApiVersion = z
   .describe('3.6: bot tokens; 3.5 (legacy): also PAT + X-Author-Id');
 
 const Bot = z.strictObject({
-  // The bot's agent id (32 hex characters), from create_bot.
-  id: z.string().min(1),
+  // The bot's agent id (32 hex characters), from create_bot. Leave it out and `nudge setup`
+  // creates the bot and prints the id and secret to write here.
+  id: z.string().min(1).optional(),
   // Its secret (create_bot), exchanged for a bot token with issue_bot_token. Required on 3.6.
   secret: Secret.optional(),
+  // The name `nudge setup` gives the bot it creates (customers see it). Default Nudge.
+  name: z.string().trim().min(1).optional(),
 });
+
+/** Bot routing priority in a group (Configuration API `groups[].priority`). */
+export const BOT_PRIORITIES = ['supervisor', 'first', 'normal', 'last'] as const;
+export type BotPriority = (typeof BOT_PRIORITIES)[number];
+export const DEFAULT_BOT_NAME = 'Nudge';
 
 const Pat = z.strictObject({
   // The account id the personal access token belongs to.
@@ -38,6 +46,13 @@ const Organization = PartialRuleSettings.extend({
   apiVersion: ApiVersion.optional(),
   // X-Region for organizations outside the default data center (e.g. fra).
   region: z.string().min(1).optional(),
+  // The LiveChat groups whose chats Nudge serves. The bot's groups must cover them: a bot
+  // token reaches only chats of the bot's groups. Default [0] (the General group).
+  groups: z.array(z.number().int().min(0)).min(1).optional(),
+  // The bot's routing priority in those groups. supervisor (default): LiveChat never routes
+  // customer chats to the bot, which talks only in Nudge's rules. first, normal or last opt in
+  // to LiveChat assigning the bot customer chats like an agent while it accepts chats.
+  botPriority: z.enum(BOT_PRIORITIES).optional(),
 });
 
 export const RulesFile = z
@@ -59,13 +74,14 @@ export const RulesFile = z
   .superRefine((file, ctx) => {
     for (const [organizationId, organization] of Object.entries(file.organizations)) {
       const path = ['organizations', organizationId];
-      if ((organization.bot === undefined) === (organization.bots === undefined)) {
+      if (organization.bot !== undefined && organization.bots !== undefined) {
         ctx.addIssue({ code: 'custom', path, message: 'give exactly one of `bot` or `bots`' });
         continue;
       }
       const version = organization.apiVersion ?? file.livechat.apiVersion;
       const bots = organization.bots ?? (organization.bot ? [organization.bot] : []);
-      for (const bot of bots) {
+      // A bot without an id is one `nudge setup` is to create; it has no secret yet.
+      for (const bot of bots.filter((candidate) => candidate.id !== undefined)) {
         const canIssueToken = bot.secret !== undefined && file.livechat.clientId !== undefined;
         const canImpersonate = version === '3.5' && organization.pat !== undefined;
         if (!canIssueToken && !canImpersonate) {
@@ -83,13 +99,21 @@ export const RulesFile = z
   });
 export type RulesFile = z.input<typeof RulesFile>;
 
+export type BotRules = { id: string; secret: string | undefined };
+
 export type OrganizationRules = {
   organizationId: string;
   apiVersion: '3.5' | '3.6';
   region: string | undefined;
   clientId: string | undefined;
-  /** At least one; the first is the default. */
-  bots: { id: string; secret: string | undefined }[];
+  /** The configured bots; the first is the default. Empty only when bot ids are not required. */
+  bots: BotRules[];
+  /** The name `nudge setup` gives the bot it creates. */
+  botName: string;
+  /** The LiveChat groups whose chats Nudge serves. */
+  groups: number[];
+  /** The bot's routing priority in those groups. */
+  botPriority: BotPriority;
   pat: { accountId: string; token: string } | undefined;
   rules: RuleSettings;
 };
@@ -100,61 +124,121 @@ export type NudgeRules = {
   organizations: ReadonlyMap<string, OrganizationRules>;
 };
 
-/** Validates and resolves an already-parsed rules file; throws `ConfigError` listing every problem. */
+export type ResolveRulesOptions = {
+  /** Where the rules came from, prefixed to every problem. */
+  source?: string;
+  /**
+   * The worker needs every bot's id; `nudge setup` does not (it creates a bot without one).
+   * Default true.
+   */
+  requireBotIds?: boolean;
+};
+
+const joinPath = (path: readonly PropertyKey[]): string => path.map(String).join('.');
+
+/**
+ * Replaces every `env:NAME` string in the parsed file with the variable's value, recording
+ * the unset ones with their key path. An unset reference stays as written, so the schema pass
+ * that follows reports only what is really wrong with the value.
+ */
+const resolveEnvReferences = (
+  value: unknown,
+  env: Record<string, string | undefined>,
+  missing: string[],
+  path: PropertyKey[] = [],
+): unknown => {
+  if (typeof value === 'string') {
+    const name = ENV_REF.exec(value)?.[1];
+    if (name === undefined) {
+      return value;
+    }
+    const resolved = env[name];
+    if (!resolved) {
+      missing.push(`${joinPath(path)}: environment variable ${name} is not set`);
+      return value;
+    }
+    return resolved;
+  }
+  if (Array.isArray(value)) {
+    return value.map((item, i) => resolveEnvReferences(item, env, missing, [...path, i]));
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        key,
+        resolveEnvReferences(item, env, missing, [...path, key]),
+      ]),
+    );
+  }
+  return value;
+};
+
+/**
+ * Validates and resolves an already-parsed rules file; throws `ConfigError` listing every
+ * problem once, under its key path in the file: schema errors and unset `env:` references
+ * are found in the same pass.
+ */
 export const resolveRules = (
   raw: unknown,
   env: Record<string, string | undefined>,
-  source = 'rules file',
+  { source = 'rules file', requireBotIds = true }: ResolveRulesOptions = {},
 ): NudgeRules => {
-  const parsed = RulesFile.safeParse(raw);
+  const problems: string[] = [];
+  const resolved = resolveEnvReferences(raw, env, problems);
+  const parsed = RulesFile.safeParse(resolved);
   if (!parsed.success) {
-    throw new ConfigError(formatIssues(parsed.error.issues).map((issue) => `${source}: ${issue}`));
+    problems.push(...formatIssues(parsed.error.issues));
   }
   const file = parsed.data;
-  const problems: string[] = [];
-  const secret = <T extends string | undefined>(value: T, where: string): T => {
-    const match = value === undefined ? null : ENV_REF.exec(value);
-    if (!match?.[1]) {
-      return value;
-    }
-    const resolved = env[match[1]];
-    if (!resolved) {
-      problems.push(`${source}: ${where}: environment variable ${match[1]} is not set`);
-    }
-    return (resolved ?? '') as T;
-  };
-
-  const clientId = secret(file.livechat.clientId, 'livechat.clientId');
   const organizations = new Map<string, OrganizationRules>();
-  for (const [organizationId, organization] of Object.entries(file.organizations)) {
+  for (const [organizationId, organization] of Object.entries(file?.organizations ?? {})) {
+    if (!file) {
+      break;
+    }
     const where = `organizations.${organizationId}`;
-    const { bot, bots, pat, apiVersion, region, idleReply, cannedResponses, ratingReactions } =
-      organization;
+    const { bot, bots, pat, apiVersion, region, groups, botPriority, ...overrides } = organization;
     let rules: RuleSettings;
     try {
-      rules = mergeRuleSettings(file.defaults, { idleReply, cannedResponses, ratingReactions });
+      rules = mergeRuleSettings(file.defaults, overrides);
     } catch (err) {
-      const issues = err instanceof z.ZodError ? formatIssues(err.issues) : [String(err)];
-      problems.push(...issues.map((issue) => `${source}: ${where}: ${issue}`));
+      problems.push(
+        ...(err instanceof z.ZodError
+          ? err.issues.map((issue) => `${where}.${joinPath(issue.path)}: ${issue.message}`)
+          : [`${where}: ${String(err)}`]),
+      );
       continue;
     }
+    const configured = bots ?? (bot ? [bot] : []);
+    if (configured.length === 0 && requireBotIds) {
+      problems.push(
+        `${where}.bot: missing: run \`nudge setup\` to create the bot, then add the id and secret it prints`,
+      );
+    }
+    const withIds: BotRules[] = [];
+    configured.forEach((entry, i) => {
+      if (entry.id !== undefined) {
+        withIds.push({ id: entry.id, secret: entry.secret });
+      } else if (requireBotIds) {
+        problems.push(
+          `${bots ? `${where}.bots.${i}` : `${where}.bot`}.id: missing: run \`nudge setup\` to create the bot, then add the id and secret it prints`,
+        );
+      }
+    });
     organizations.set(organizationId, {
       organizationId,
       apiVersion: apiVersion ?? file.livechat.apiVersion,
       region: region ?? file.livechat.region,
-      clientId,
-      bots: (bots ?? (bot ? [bot] : [])).map((entry, i) => ({
-        id: entry.id,
-        secret: secret(entry.secret, `${where}.bots[${i}].secret`),
-      })),
-      pat: pat
-        ? { accountId: pat.accountId, token: secret(pat.token, `${where}.pat.token`) }
-        : undefined,
+      clientId: file.livechat.clientId,
+      bots: withIds,
+      botName: configured[0]?.name ?? DEFAULT_BOT_NAME,
+      groups: groups ?? [0],
+      botPriority: botPriority ?? 'supervisor',
+      pat,
       rules,
     });
   }
-  if (problems.length > 0) {
-    throw new ConfigError(problems);
+  if (problems.length > 0 || !file) {
+    throw new ConfigError(problems.map((problem) => `${source}: ${problem}`));
   }
   return { defaults: file.defaults, organizations };
 };
@@ -163,6 +247,7 @@ export const resolveRules = (
 export const loadRulesFile = async (
   path: string,
   env: Record<string, string | undefined>,
+  options: Omit<ResolveRulesOptions, 'source'> = {},
 ): Promise<NudgeRules> => {
   let text: string;
   try {
@@ -180,7 +265,7 @@ export const loadRulesFile = async (
       `rules file ${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${err instanceof Error ? err.message : String(err)}`,
     ]);
   }
-  return resolveRules(raw ?? {}, env, `rules file ${path}`);
+  return resolveRules(raw ?? {}, env, { ...options, source: `rules file ${path}` });
 };
 
 /** JSON Schema of the rules file, for editor completion (`$schema` / yaml-language-server). */
