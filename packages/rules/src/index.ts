@@ -95,3 +95,4 @@ export {
   SnapshotEvent,
   SnapshotUser,
 } from './snapshot.js';
+export { ALWAYS_NEEDED, WEBHOOKS_BY_RULE, webhookActionsFor } from './webhooks.js';
