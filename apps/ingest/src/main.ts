@@ -6,6 +6,7 @@ import {
   createEventProducer,
   createProducerConnection,
   EvictionPolicyError,
+  watchConnection,
 } from '@nudge/queues';
 import { createLogger, createMetricsRegistry, exitAfterFlush } from '@nudge/telemetry';
 import { createApp, type Readiness } from './app.js';
@@ -43,23 +44,16 @@ const main = async () => {
   const redis = createProducerConnection(config.REDIS_URL, {
     commandTimeoutMs: Math.min(1_000, config.ACK_TIMEOUT_MS),
   });
-  let redisDown = false;
-  redis.on('close', () => {
-    if (!redisDown) {
-      redisDown = true;
-      log.error('redis connection lost: answering 503 until it is back');
-    }
-  });
-  redis.on('error', (err) => {
-    if (!redisDown) {
-      log.warn({ err }, 'redis error');
-    }
+  const connection = watchConnection({
+    redis,
+    log,
+    lostMessage: 'redis connection lost: answering 503 until it is back',
   });
   const producer = createEventProducer({
     connection: redis,
     prefix: config.QUEUE_PREFIX,
     onError: (err) => {
-      if (!redisDown) {
+      if (!connection.isDown()) {
         log.error({ err }, 'queue error');
       }
     },
@@ -88,10 +82,6 @@ const main = async () => {
   };
   let policyCheck: Promise<void> | undefined;
   redis.on('ready', () => {
-    if (redisDown) {
-      redisDown = false;
-      log.info('redis available again');
-    }
     policyCheck = checkPolicy();
   });
   // Not events.once: it rejects on the 'error' a refused connection emits.
@@ -157,8 +147,16 @@ const main = async () => {
     ],
     exit,
   });
-  server.listen(config.PORT, config.HOST);
-  await once(server, 'listening');
+  try {
+    server.listen(config.PORT, config.HOST);
+    await once(server, 'listening');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      log.fatal({ port: config.PORT }, `port ${config.PORT} is in use: set PORT to a free port`);
+      return exit(1);
+    }
+    throw err;
+  }
   const address = server.address();
   log.info(
     {

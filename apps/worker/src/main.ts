@@ -9,6 +9,7 @@ import {
   QUEUE_NAMES,
   QUEUE_RETENTION,
   type QueueName,
+  watchConnection,
 } from '@nudge/queues';
 import { createLogger, exitAfterFlush } from '@nudge/telemetry';
 import { Queue, Worker } from 'bullmq';
@@ -65,7 +66,14 @@ const main = async () => {
 
   // Workers wait for Redis (and reconnect) forever; the policy check waits for the first connect.
   const redis = createWorkerConnection(config.REDIS_URL);
-  redis.on('error', (err) => log.warn({ err }, 'redis error'));
+  // One line when Redis goes away and one when it is back; BullMQ's own errors meanwhile are
+  // the same outage again.
+  const connection = watchConnection({ redis, log });
+  const logError = (err: Error, what: string, queue: string) => {
+    if (!connection.isDown()) {
+      log.error({ err, queue }, what);
+    }
+  };
   try {
     const report = await assertQueueRedisPolicy(redis);
     if (report.aofEnabled === false) {
@@ -91,7 +99,7 @@ const main = async () => {
       prefix,
       defaultJobOptions: DEFAULT_JOB_OPTIONS,
     });
-    created.on('error', (err) => log.error({ err, queue: name }, 'queue error'));
+    created.on('error', (err) => logError(err, 'queue error', name));
     return created;
   };
   const queues = {
@@ -157,7 +165,7 @@ const main = async () => {
         autorun: false,
       },
     );
-    worker.on('error', (err) => log.error({ err, queue: name }, 'worker error'));
+    worker.on('error', (err) => logError(err, 'worker error', name));
     worker.on('stalled', (jobId) =>
       log.warn({ queue: name, jobId }, 'job stalled: its worker stopped; re-running'),
     );

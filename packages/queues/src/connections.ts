@@ -33,3 +33,47 @@ export const createWorkerConnection = (url: string): Redis =>
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
   });
+
+/** What connection-state logging needs of a logger (pino fits). */
+export type ConnectionLogger = {
+  warn: (obj: object, msg: string) => void;
+  info: (msg: string) => void;
+};
+
+export type ConnectionState = {
+  /** True from the first failure until the connection is ready again. */
+  isDown: () => boolean;
+};
+
+/**
+ * Logs a Redis connection's state changes, one line each: unavailable (with the reason, no
+ * stack) and available again. Reconnect attempts in between stay quiet, so an outage under
+ * an orchestrator is two lines, not a stack trace per retry.
+ */
+export const watchConnection = ({
+  redis,
+  log,
+  lostMessage = 'redis unavailable: retrying until it is back',
+}: {
+  redis: Redis;
+  log: ConnectionLogger;
+  /** What the outage means for this app (ingest answers 503 meanwhile). */
+  lostMessage?: string;
+}): ConnectionState => {
+  let down = false;
+  const lost = (reason: string) => {
+    if (!down) {
+      down = true;
+      log.warn({ reason }, lostMessage);
+    }
+  };
+  redis.on('error', (err: Error) => lost(err.message));
+  redis.on('reconnecting', () => lost('reconnecting'));
+  redis.on('ready', () => {
+    if (down) {
+      down = false;
+      log.info('redis available again');
+    }
+  });
+  return { isDown: () => down };
+};

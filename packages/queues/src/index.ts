@@ -12,9 +12,12 @@ export {
   TagSuggestionsJob,
 } from './catalog.js';
 export {
+  type ConnectionLogger,
+  type ConnectionState,
   createProducerConnection,
   createWorkerConnection,
   type ProducerConnectionOptions,
+  watchConnection,
 } from './connections.js';
 export {
   type ClaimDeliveryOptions,
