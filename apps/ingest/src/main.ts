@@ -143,7 +143,11 @@ const main = async () => {
     },
     release: [
       { name: 'queue', run: () => producer.close() },
-      { name: 'redis', run: () => redis.quit() },
+      // QUIT needs a live connection; while Redis is away there is nothing to say goodbye to.
+      {
+        name: 'redis',
+        run: async () => (connection.isDown() ? redis.disconnect() : await redis.quit()),
+      },
     ],
     exit,
   });

@@ -185,7 +185,11 @@ const main = async () => {
     exit,
     release: [
       { name: 'queues', run: () => Promise.all(Object.values(queueByName).map((q) => q.close())) },
-      { name: 'redis', run: () => redis.quit() },
+      // QUIT needs a live connection; while Redis is away there is nothing to say goodbye to.
+      {
+        name: 'redis',
+        run: async () => (connection.isDown() ? redis.disconnect() : await redis.quit()),
+      },
     ],
   });
   for (const worker of workers) {
