@@ -4,8 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registerWebhooks } from '@nudge/cli';
-import { createLivechatClient } from '@nudge/livechat';
+import { createLivechatClient, WEBHOOK_ACTIONS } from '@nudge/livechat';
 import {
   type CallEntry,
   createSandbox,
@@ -198,13 +197,17 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     auth: { type: 'pat', accountId, pat },
   });
   const bot = await admin.createBot({ name: 'Nudge E2E', owner_client_id: clientId });
-  await registerWebhooks({
-    client: admin,
-    clientId,
-    url: options.delivery === 'relay' ? relayUrl : ingestUrl,
-    secret: SECRET,
-    type: 'license',
-  });
+  // License webhooks for every action Nudge stores: they flow whatever the bot's status, so
+  // tests can play the status gate. (`nudge setup`'s bot webhooks are tested in the CLI suite.)
+  for (const action of WEBHOOK_ACTIONS) {
+    await admin.registerWebhook({
+      action,
+      url: options.delivery === 'relay' ? relayUrl : ingestUrl,
+      secret_key: SECRET,
+      owner_client_id: clientId,
+      type: 'license',
+    });
+  }
 
   const dir = await mkdtemp(join(tmpdir(), 'nudge-e2e-'));
   const rulesPath = join(dir, 'rules.yaml');

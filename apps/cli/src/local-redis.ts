@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
+import { probeRedis, waitForRedis } from './redis-probe.js';
 
 export type LocalRedis = {
   url: string;
@@ -11,97 +11,96 @@ export type LocalRedis = {
   stop: () => Promise<void>;
 };
 
-const answersPing = async (url: string): Promise<boolean> => {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 500,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-};
+/** How long an explicit REDIS_URL may take to answer before `nudge start` gives up. */
+const REDIS_URL_WAIT_MS = 4_000;
 
-const freePort = async (): Promise<number> => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  return typeof address === 'object' && address ? address.port : 0;
-};
-
-/**
- * The Redis for `nudge start`: `REDIS_URL` when set, else one already on 127.0.0.1:6379, else a
- * `redis-server` spawned with a queue's settings (AOF, noeviction, hz 100) keeping its data in
- * `dataDir`, so accepted webhooks survive a restart of the local stack.
- */
-export const resolveLocalRedis = async ({
-  env,
-  dataDir,
-}: {
-  env: NodeJS.ProcessEnv;
-  dataDir: string;
-}): Promise<LocalRedis> => {
-  if (env.REDIS_URL) {
-    return { url: env.REDIS_URL, source: 'REDIS_URL', stop: async () => undefined };
-  }
-  const local = 'redis://127.0.0.1:6379';
-  if (await answersPing(local)) {
-    return { url: local, source: 'localhost:6379', stop: async () => undefined };
-  }
+const spawnRedis = async (dataDir: string, signal: AbortSignal): Promise<LocalRedis> => {
   await mkdir(dataDir, { recursive: true });
   const port = await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
     [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dataDir,
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--maxmemory-policy',
-      'noeviction',
-      '--hz',
-      '100',
-      '--logfile',
-      '',
+      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', ''],
+      ...['--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--hz', '100'],
+      ...['--logfile', ''],
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    // Its own process group: a Ctrl-C reaches the apps, which still need Redis to drain; the
+    // CLI stops Redis last.
+    { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
   );
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      return;
+    }
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+    await exited;
+    clearTimeout(timer);
+  };
   const failed = once(child, 'error').then(([err]) => {
-    throw new Error(`could not start redis-server (is it installed?): ${String(err)}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'ENOENT'
+        ? 'redis-server is not installed: install Redis (e.g. apt-get install redis-server) or set REDIS_URL'
+        : `could not start redis-server: ${String(err)}`,
+    );
+  });
+  const exitedEarly = once(child, 'exit').then(([code]) => {
+    throw new Error(`redis-server exited (${String(code)}) before it was ready`);
   });
   let output = '';
   const ready = new Promise<void>((resolve) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('Ready to accept connections')) {
-        child.stdout?.resume();
         resolve();
       }
     });
   });
-  await Promise.race([ready, failed]);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    source: 'spawned',
-    stop: async () => {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) {
-        await once(child, 'exit');
-      }
-    },
-  };
+  const aborted = new Promise<never>((_, reject) => {
+    signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+  });
+  try {
+    await Promise.race([ready, failed, exitedEarly, aborted]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  failed.catch(() => undefined);
+  exitedEarly.catch(() => undefined);
+  child.stdout?.resume();
+  return { url: `redis://127.0.0.1:${port}`, source: 'spawned', stop };
+};
+
+/**
+ * The Redis for `nudge start`: `REDIS_URL` when set (waited for briefly, then a clear error);
+ * otherwise, against real LiveChat, one already on 127.0.0.1:6379; otherwise — and always in
+ * sandbox mode, which must not write into a Redis it did not start — a `redis-server` spawned
+ * with a queue's settings (AOF, noeviction, hz 100) keeping its data in `dataDir`.
+ */
+export const resolveLocalRedis = async ({
+  env,
+  dataDir,
+  reuseLocal,
+  signal,
+}: {
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  /** May a Redis already on localhost:6379 be used? */
+  reuseLocal: boolean;
+  signal: AbortSignal;
+}): Promise<LocalRedis> => {
+  if (env.REDIS_URL) {
+    const reason = await waitForRedis(env.REDIS_URL, { timeoutMs: REDIS_URL_WAIT_MS, signal });
+    if (reason !== undefined && !signal.aborted) {
+      throw new Error(`cannot reach Redis at ${env.REDIS_URL} (REDIS_URL): ${reason}`);
+    }
+    return { url: env.REDIS_URL, source: 'REDIS_URL', stop: async () => undefined };
+  }
+  const local = 'redis://127.0.0.1:6379';
+  if (reuseLocal && (await probeRedis(local, 500)) === undefined) {
+    return { url: local, source: 'localhost:6379', stop: async () => undefined };
+  }
+  return spawnRedis(dataDir, signal);
 };

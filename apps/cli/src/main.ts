@@ -1,7 +1,23 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { ConfigError } from '@nudge/config';
 import { Command, InvalidArgumentError } from 'commander';
+import { loadCliContext, publicUrlOf, webhookSecretOf } from './cli-context.js';
+import { runDemo } from './demo.js';
+import { runDoctor } from './doctor.js';
+import { runSetup, SetupError } from './setup.js';
 import { startStack } from './start.js';
+import { runStatus } from './status.js';
+import { runTeardown } from './teardown.js';
+
+// `npx nudge …` reads .env like the npm scripts do; variables already set win.
+if (existsSync('.env')) {
+  process.loadEnvFile('.env');
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
 
 const integer = (value: string): number => {
   const parsed = Number(value);
@@ -11,21 +27,50 @@ const integer = (value: string): number => {
   return parsed;
 };
 
+/** Asks on a terminal; never waits for a keyboard that isn't there (`--yes` answers). */
+const confirmer =
+  (yes: boolean | undefined) =>
+  async (question: string): Promise<boolean> => {
+    if (yes) {
+      return true;
+    }
+    if (!process.stdin.isTTY) {
+      out(`${question} Not confirmed: standard input is not a terminal; pass --yes to go ahead.`);
+      return false;
+    }
+    const prompt = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+    } finally {
+      prompt.close();
+    }
+  };
+
+const ENVIRONMENT_HELP = `
+Environment (the same as the worker's; .env is read by npm scripts):
+  NUDGE_CONFIG               the rules file (default nudge.rules.yaml)
+  LIVECHAT_API_URL           LiveChat's API (default https://api.livechatinc.com)
+  LIVECHAT_WEBHOOK_SECRETS   the secret_key webhooks carry (setup registers the first)
+  NUDGE_PUBLIC_URL           where LiveChat reaches ingest (or --url)
+  REDIS_URL, QUEUE_PREFIX    the queues' Redis (status, doctor)`;
+
 const program = new Command()
   .name('nudge')
-  .description('Turn LiveChat webhooks into bot actions, reliably.');
+  .description('Turn LiveChat webhooks into bot actions, reliably.')
+  .showHelpAfterError()
+  .addHelpText('after', ENVIRONMENT_HELP);
 
 program
   .command('start')
   .description(
-    'run ingest and workers locally (against the LiveChat sandbox unless NUDGE_CONFIG is set)',
+    'run Redis, ingest and workers locally (against the LiveChat sandbox unless NUDGE_CONFIG is set)',
   )
-  .option('--port <port>', 'ingest port', integer, Number(process.env.PORT ?? 3000))
+  .option('--port <port>', 'ingest port', integer, Number(process.env.PORT || 3000))
   .option(
     '--sandbox-port <port>',
     'LiveChat sandbox port',
     integer,
-    Number(process.env.SANDBOX_PORT ?? 3090),
+    Number(process.env.SANDBOX_PORT || 3090),
   )
   .option('--workers <n>', 'worker processes', integer, 1)
   .option('--state-dir <dir>', 'local state (spawned Redis data, sandbox rules)', '.nudge')
@@ -38,24 +83,111 @@ program
       stateDir: string;
       jsonLogs?: boolean;
     }) => {
-      const stack = await startStack({
-        port: options.port,
-        sandboxPort: options.sandboxPort,
-        workers: Math.max(1, options.workers),
-        stateDir: resolve(options.stateDir),
-        pretty: !options.jsonLogs,
-        env: process.env,
-      });
-      const onSignal = () => void stack.stop();
+      // Signals are handled from the first moment: a Ctrl-C during start-up stops what has
+      // started so far; later ones stop the stack, a second one kills it.
+      const controller = new AbortController();
+      let stack: Awaited<ReturnType<typeof startStack>> | undefined;
+      const onSignal = () => {
+        controller.abort();
+        void stack?.stop();
+      };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      try {
+        stack = await startStack({
+          port: options.port,
+          sandboxPort: options.sandboxPort,
+          workers: Math.max(1, options.workers),
+          stateDir: resolve(options.stateDir),
+          pretty: !options.jsonLogs,
+          env: process.env,
+          signal: controller.signal,
+        });
+      } catch (err) {
+        if (controller.signal.aborted) {
+          out('[nudge] stopped during start-up');
+          return;
+        }
+        throw err;
+      }
+      if (controller.signal.aborted) {
+        await stack.stop();
+      }
       process.exitCode = await stack.stopped;
     },
   );
 
+program
+  .command('setup')
+  .description(
+    'set LiveChat up for the rules file: the bot, the webhooks the rules need, the bot accepting chats (idempotent)',
+  )
+  .option('--url <url>', 'the public webhook URL LiveChat posts to (or NUDGE_PUBLIC_URL)')
+  .option('--dry-run', 'print what would change and change nothing')
+  .action(async (options: { url?: string; dryRun?: boolean }) => {
+    const context = await loadCliContext({ env: process.env, requireBotIds: false });
+    await runSetup({
+      rules: context.rules,
+      adminClient: context.adminClient,
+      url: publicUrlOf(context.env, options.url),
+      secret: webhookSecretOf(context.env),
+      dryRun: options.dryRun ?? false,
+      out,
+    });
+  });
+
+program
+  .command('status')
+  .description("per organization: Nudge's webhooks and bots; the queues and workers")
+  .action(async () => {
+    const context = await loadCliContext({ env: process.env, requireBotIds: false });
+    process.exitCode = (await runStatus({ context, out })) > 0 ? 1 : 0;
+  });
+
+program
+  .command('doctor')
+  .description('check Redis, the rules file and the LiveChat set-up; one line per check')
+  .option('--url <url>', 'the public webhook URL the webhooks must point at (or NUDGE_PUBLIC_URL)')
+  .action(async (options: { url?: string }) => {
+    const failed = await runDoctor({
+      env: process.env,
+      url: options.url ?? (process.env.NUDGE_PUBLIC_URL || undefined),
+      out,
+    });
+    process.exitCode = failed > 0 ? 1 : 0;
+  });
+
+program
+  .command('teardown')
+  .description("remove what setup made: Nudge's webhooks, and the bots it created (asks first)")
+  .option('-y, --yes', 'do not ask')
+  .action(async (options: { yes?: boolean }) => {
+    const context = await loadCliContext({ env: process.env, requireBotIds: false });
+    const removed = await runTeardown({ context, confirm: confirmer(options.yes), out });
+    process.exitCode = removed === undefined ? 1 : 0;
+  });
+
+program
+  .command('demo')
+  .description(
+    'play the three rules against a running `npm start` in sandbox mode and check the bot acted once each',
+  )
+  .option('--state-dir <dir>', 'the state directory `npm start` uses', '.nudge')
+  .action(async (options: { stateDir: string }) => {
+    const failures = await runDemo({ stateDir: resolve(options.stateDir), out });
+    process.exitCode = failures > 0 ? 1 : 0;
+  });
+
 try {
   await program.parseAsync();
 } catch (err) {
-  process.stderr.write(`nudge: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (err instanceof ConfigError) {
+    process.stderr.write(`nudge: ${err.message}\n`);
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(
+      `nudge: ${err instanceof SetupError ? 'setup stopped: ' : ''}${message}\n`,
+    );
+  }
   process.exitCode = 1;
 }

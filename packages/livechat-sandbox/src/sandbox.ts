@@ -383,6 +383,11 @@ export const createSandbox = async (options: SandboxOptions = {}): Promise<Sandb
       journal.clear();
       return send(res, 200, {});
     }
+    const chatMatch = /^\/chats\/([^/]+)$/.exec(path);
+    if (method === 'GET' && chatMatch?.[1]) {
+      // What the bot did, for people: the chat with every thread, as the scenario API reads it.
+      return send(res, 200, scenario.getChat({ chatId: decodeURIComponent(chatMatch[1]) }));
+    }
     if (method === 'GET' && path === '/idle') {
       await dispatcher.idle();
       return send(res, 200, {});
