@@ -1,21 +1,285 @@
-import { mkdtemp } from 'node:fs/promises';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createScenarioClient } from '@nudge/livechat-sandbox';
+import { createLivechatClient } from '@nudge/livechat';
+import { createSandbox, createScenarioClient } from '@nudge/livechat-sandbox';
 import {
   connectRedis,
   createTestPrefix,
   deleteKeysWithPrefix,
+  findFreePort,
   startNodeProcess,
   waitFor,
 } from '@nudge/testing';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_MAIN = fileURLToPath(import.meta.resolve('@nudge/cli').replace(/index\.js$/, 'main.js'));
 
-describe('npm start (nudge start)', () => {
-  it('runs ingest and a worker against the sandbox, acts as the bot, and stops cleanly', async () => {
+/** The environment of a fresh shell: no Redis, rules file or secrets given. */
+const cleanEnv = (): NodeJS.ProcessEnv => {
+  const {
+    REDIS_URL: _redis,
+    NUDGE_CONFIG: _config,
+    LIVECHAT_WEBHOOK_SECRETS: _secrets,
+    QUEUE_PREFIX: _prefix,
+    PORT: _port,
+    ...rest
+  } = process.env;
+  return rest;
+};
+
+type Run = {
+  child: ChildProcess;
+  output: () => string;
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
+
+/** A command in its own process group (as a terminal runs it), its output collected. */
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Run => {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  return {
+    child,
+    output: () => text,
+    exited,
+    waitFor: (pattern, timeoutMs = 60_000) =>
+      waitFor(() => pattern.exec(text) ?? undefined, {
+        timeoutMs,
+        what: `${pattern} in the output of ${command} ${args.join(' ')}:\n${text}`,
+      }),
+  };
+};
+
+const running: Run[] = [];
+afterEach(() => {
+  for (const { child } of running.splice(0)) {
+    try {
+      process.kill(-(child.pid ?? 0), 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+});
+
+const refused = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+
+/** Processes in the group, and any (detached Redis included) naming the state directory. */
+const leftovers = (pgid: number, stateDir: string): string[] => {
+  const list = (args: string[]) =>
+    spawnSync('pgrep', args, { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  return [...list(['-g', String(pgid)]), ...list(['-f', stateDir])];
+};
+
+type Started = Run & { stateDir: string; ports: number[]; sandboxUrl: string };
+
+/** `npm start` on free ports with its own state directory, up to the banner. */
+const npmStart = async (): Promise<Started> => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'nudge-npm-start-'));
+  const started = run('npm', [
+    'start',
+    '--',
+    ...['--port', '0', '--sandbox-port', '0', '--state-dir', stateDir],
+  ]);
+  running.push(started);
+  await started.waitFor(/Stop with Ctrl-C/);
+  const port = (pattern: RegExp) => Number(pattern.exec(started.output())?.[1]);
+  return {
+    ...started,
+    stateDir,
+    sandboxUrl: /sandbox +(http:\/\/[\d.:]+)/.exec(started.output())?.[1] ?? '',
+    ports: [
+      port(/webhooks +http:\/\/127\.0\.0\.1:(\d+)/),
+      port(/sandbox +http:\/\/127\.0\.0\.1:(\d+)/),
+      port(/redis +redis:\/\/127\.0\.0\.1:(\d+) \(spawned\)/),
+    ],
+  };
+};
+
+/** Everything `npm start` started is gone within 10 s: processes, ports, the state file. */
+const expectAllGone = async (started: Started) => {
+  const pgid = started.child.pid ?? 0;
+  await waitFor(async () => leftovers(pgid, started.stateDir).length === 0, {
+    timeoutMs: 10_000,
+    what: `no process left (${leftovers(pgid, started.stateDir).join(', ')})`,
+  });
+  for (const port of started.ports) {
+    expect(await refused(port)).toBe(true);
+  }
+  expect(await readdir(started.stateDir)).not.toContain('stack.json');
+};
+
+describe('npm start', () => {
+  it('runs the sandbox stack; npm run demo passes; SIGTERM to npm alone leaves nothing behind', async () => {
+    const started = await npmStart();
+    expect(started.ports.every((port) => port > 0)).toBe(true);
+    // Sandbox mode never touches a Redis it did not start.
+    expect(started.output()).toMatch(/redis +redis:\/\/127\.0\.0\.1:\d+ \(spawned\)/);
+
+    const demo = run('npm', ['run', 'demo', '--', '--state-dir', started.stateDir]);
+    running.push(demo);
+    expect((await demo.exited).code, demo.output()).toBe(0);
+    expect(demo.output()).toContain('✓ idle reply: exactly once');
+    expect(demo.output()).toContain('✓ canned responses: exactly once');
+    expect(demo.output()).toContain('✓ rating reaction: exactly once');
+    expect(demo.output()).toContain('✓ not accepting chats: no bot message');
+
+    process.kill(started.child.pid ?? 0, 'SIGTERM');
+    const exit = await started.exited;
+    expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+    await expectAllGone(started);
+  }, 120_000);
+
+  it('stops on Ctrl-C (SIGINT to the whole group)', async () => {
+    const started = await npmStart();
+    process.kill(-(started.child.pid ?? 0), 'SIGINT');
+    await started.exited;
+    await expectAllGone(started);
+  }, 60_000);
+
+  it('stops cleanly when SIGTERM comes during start-up', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'nudge-npm-start-'));
+    const started = run('npm', [
+      'start',
+      '--',
+      '--port',
+      '0',
+      '--sandbox-port',
+      '0',
+      '--state-dir',
+      stateDir,
+    ]);
+    running.push(started);
+    // Ingest is up, the workers are not yet.
+    await started.waitFor(/\[setup\] organization/);
+    process.kill(started.child.pid ?? 0, 'SIGTERM');
+    await started.exited;
+    expect(started.output()).not.toContain('Stop with Ctrl-C');
+    await expectAllGone({ ...started, stateDir, ports: [], sandboxUrl: '' });
+  }, 60_000);
+
+  it('stops cleanly when SIGTERM comes during the build', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'nudge-npm-start-'));
+    const started = run('npm', ['start', '--', '--state-dir', stateDir]);
+    running.push(started);
+    await started.waitFor(/nudge\.mjs start/);
+    process.kill(started.child.pid ?? 0, 'SIGTERM');
+    await started.exited;
+    await expectAllGone({ ...started, stateDir, ports: [], sandboxUrl: '' });
+  }, 60_000);
+
+  it('still runs the sandbox with .env.example as the environment (cp .env.example .env)', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'nudge-env-example-'));
+    const port = await findFreePort();
+    const started = run(process.execPath, [
+      '--env-file=.env.example',
+      CLI_MAIN,
+      ...['start', '--port', String(port), '--sandbox-port', '0', '--state-dir', stateDir],
+    ]);
+    running.push(started);
+    await started.waitFor(/Nudge is running against the LiveChat sandbox/);
+    process.kill(started.child.pid ?? 0, 'SIGTERM');
+    expect((await started.exited).code).toBe(0);
+  }, 60_000);
+});
+
+describe('nudge start fails fast, in one line', () => {
+  const fails = async (args: string[], env: NodeJS.ProcessEnv) => {
+    const startedAt = Date.now();
+    const failed = run(process.execPath, [CLI_MAIN, 'start', ...args], env);
+    running.push(failed);
+    const { code } = await failed.exited;
+    return { code, ms: Date.now() - startedAt, lines: failed.output().trim().split('\n') };
+  };
+
+  it('on an explicit REDIS_URL nobody answers, within 10 s', async () => {
+    const url = `redis://127.0.0.1:${await findFreePort()}`;
+    const { code, ms, lines } = await fails(['--port', '0'], { ...cleanEnv(), REDIS_URL: url });
+    expect(code).toBe(1);
+    expect(ms).toBeLessThan(10_000);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        new RegExp(`^nudge: cannot reach Redis at ${url} \\(REDIS_URL\\): connect ECONNREFUSED`),
+      ),
+    ]);
+  }, 20_000);
+
+  it('on a port in use, naming the port and the option', async () => {
+    const port = await findFreePort();
+    const { createServer } = await import('node:net');
+    const server = createServer().listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { code, lines } = await fails(['--port', String(port)], cleanEnv());
+      expect(code).toBe(1);
+      expect(lines).toEqual([
+        `nudge: port ${port} is in use: choose another with --port <port> (or PORT)`,
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('on a bad rules file, each problem once under its key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nudge-bad-rules-'));
+    const rulesPath = join(dir, 'rules.yaml');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(
+      rulesPath,
+      [
+        'livechat: { clientId: env:NO_SUCH_CLIENT }',
+        'organizations:',
+        '  o:',
+        '    bot: { id: b, secret: s }',
+        '    pat: { accountId: a, token: t }',
+        '    idleReply: { afterSeconds: 1 }',
+      ].join('\n'),
+    );
+    const { code, lines } = await fails(['--port', '0', '--workers', '2'], {
+      ...cleanEnv(),
+      NUDGE_CONFIG: rulesPath,
+      LIVECHAT_WEBHOOK_SECRETS: 'x',
+      REDIS_URL: inject('redisUrl'),
+    });
+    expect(code).toBe(1);
+    expect(lines).toEqual([
+      'nudge: Invalid configuration:',
+      `  - rules file ${rulesPath}: livechat.clientId: environment variable NO_SUCH_CLIENT is not set`,
+      `  - rules file ${rulesPath}: organizations.o.idleReply.afterSeconds: must be at least 5 seconds`,
+    ]);
+  });
+});
+
+describe('nudge start (the CLI alone)', () => {
+  it('acts as the bot against the sandbox with an explicit REDIS_URL, and stops on SIGINT', async () => {
     const prefix = createTestPrefix();
     const stateDir = await mkdtemp(join(tmpdir(), 'nudge-start-'));
     const proc = startNodeProcess({
@@ -60,6 +324,60 @@ describe('npm start (nudge start)', () => {
       const redis = connectRedis(inject('redisUrl'));
       await deleteKeysWithPrefix(redis, prefix);
       redis.disconnect();
+    }
+  });
+});
+
+describe('nudge <command> --help', () => {
+  it.each(['start', 'setup', 'status', 'doctor', 'teardown', 'demo'])(
+    'describes %s',
+    async (command) => {
+      const help = run(process.execPath, [CLI_MAIN, command, '--help']);
+      expect((await help.exited).code).toBe(0);
+      expect(help.output()).toContain(`Usage: nudge ${command} [options]`);
+    },
+  );
+
+  it('never waits for a keyboard that is not there: teardown without --yes changes nothing', async () => {
+    const sandbox = await createSandbox();
+    try {
+      const { organizationId, clientId, accountId, pat } = sandbox.credentials;
+      const admin = createLivechatClient({
+        baseUrl: sandbox.url,
+        auth: { type: 'pat', accountId, pat },
+      });
+      await admin.registerWebhook({
+        action: 'incoming_chat',
+        url: 'https://nudge.example.com/livechat/webhooks',
+        secret_key: 'secret',
+        owner_client_id: clientId,
+        type: 'bot',
+        description: 'nudge: incoming_chat',
+      });
+      const dir = await mkdtemp(join(tmpdir(), 'nudge-teardown-'));
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(
+        join(dir, 'rules.yaml'),
+        `livechat: { clientId: ${clientId} }\norganizations:\n  ${organizationId}: { pat: { accountId: ${accountId}, token: "${pat}" } }\n`,
+      );
+      const env = {
+        ...cleanEnv(),
+        NUDGE_CONFIG: join(dir, 'rules.yaml'),
+        LIVECHAT_API_URL: sandbox.url,
+      };
+      // Standard input is not a terminal here (the tests' own stdin is ignored).
+      const asked = run(process.execPath, [CLI_MAIN, 'teardown'], env);
+      expect((await asked.exited).code).toBe(1);
+      expect(asked.output()).toContain(
+        'Not confirmed: standard input is not a terminal; pass --yes',
+      );
+      expect(sandbox.state.webhooks()).toHaveLength(1);
+
+      const confirmed = run(process.execPath, [CLI_MAIN, 'teardown', '--yes'], env);
+      expect((await confirmed.exited).code, confirmed.output()).toBe(0);
+      expect(sandbox.state.webhooks()).toEqual([]);
+    } finally {
+      await sandbox.close();
     }
   });
 });
