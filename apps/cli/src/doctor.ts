@@ -64,7 +64,7 @@ const redisChecks = async (url: string): Promise<Check[]> => {
 };
 
 const SCOPES_HINT =
-  'the PAT needs webhooks.configuration:rw, agents-bot--all:rw, agents--all:ro, agents-bot--all:ro';
+  'the PAT needs webhooks.configuration:rw, agents-bot--all:rw and agents--all:ro';
 
 const organizationChecks = async ({
   organization,
