@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { FIXTURES, fixtureEnvelope } from '@nudge/livechat';
 import { type LivechatEventJob, QUEUE_NAMES } from '@nudge/queues';
 import { connectRedis, createTestPrefix, deleteKeysWithPrefix } from '@nudge/testing';
@@ -72,5 +74,26 @@ describe('configuration', () => {
         env: { LIVECHAT_WEBHOOK_SECRETS: '', PORT: 'x' },
       }),
     ).rejects.toThrow(/REDIS_URL[\s\S]*QUEUE_PREFIX|QUEUE_PREFIX[\s\S]*REDIS_URL/);
+  });
+});
+
+describe('a port in use', () => {
+  it('stops at once with one line naming the port and PORT', async () => {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const failed = startIngest({
+        redisUrl: inject('redisUrl'),
+        prefix: createTestPrefix(),
+        env: { PORT: String(port) },
+      });
+      await expect(failed).rejects.toThrow(/exited \(1\)/);
+      await expect(failed).rejects.toThrow(
+        new RegExp(`"msg":"port ${port} is in use: set PORT to a free port"`),
+      );
+    } finally {
+      server.close();
+    }
   });
 });
