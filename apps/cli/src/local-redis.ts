@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { freePort } from './ports.js';
 import { probeRedis, waitForRedis } from './redis-probe.js';
 
@@ -14,7 +14,14 @@ export type LocalRedis = {
 /** How long an explicit REDIS_URL may take to answer before `nudge start` gives up. */
 const REDIS_URL_WAIT_MS = 4_000;
 
-const spawnRedis = async (dataDir: string, signal: AbortSignal): Promise<LocalRedis> => {
+const spawnRedis = async (
+  dataDir: string,
+  fresh: boolean,
+  signal: AbortSignal,
+): Promise<LocalRedis> => {
+  if (fresh) {
+    await rm(dataDir, { recursive: true, force: true });
+  }
   await mkdir(dataDir, { recursive: true });
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -77,18 +84,19 @@ const spawnRedis = async (dataDir: string, signal: AbortSignal): Promise<LocalRe
  * The Redis for `nudge start`: `REDIS_URL` when set (waited for briefly, then a clear error);
  * otherwise, against real LiveChat, one already on 127.0.0.1:6379; otherwise — and always in
  * sandbox mode, which must not write into a Redis it did not start — a `redis-server` spawned
- * with a queue's settings (AOF, noeviction, hz 100) keeping its data in `dataDir`.
+ * with a queue's settings (AOF, noeviction, hz 100) keeping its data in `dataDir`. The
+ * sandbox forgets its chats when it stops, so in sandbox mode that data starts empty too.
  */
 export const resolveLocalRedis = async ({
   env,
   dataDir,
-  reuseLocal,
+  sandbox,
   signal,
 }: {
   env: NodeJS.ProcessEnv;
   dataDir: string;
-  /** May a Redis already on localhost:6379 be used? */
-  reuseLocal: boolean;
+  /** Sandbox mode: never a Redis it did not start, and a fresh one (the sandbox is fresh). */
+  sandbox: boolean;
   signal: AbortSignal;
 }): Promise<LocalRedis> => {
   if (env.REDIS_URL) {
@@ -99,8 +107,8 @@ export const resolveLocalRedis = async ({
     return { url: env.REDIS_URL, source: 'REDIS_URL', stop: async () => undefined };
   }
   const local = 'redis://127.0.0.1:6379';
-  if (reuseLocal && (await probeRedis(local, 500)) === undefined) {
+  if (!sandbox && (await probeRedis(local, 500)) === undefined) {
     return { url: local, source: 'localhost:6379', stop: async () => undefined };
   }
-  return spawnRedis(dataDir, signal);
+  return spawnRedis(dataDir, sandbox, signal);
 };

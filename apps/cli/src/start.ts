@@ -183,7 +183,7 @@ export const startStack = async ({
     redis = await resolveLocalRedis({
       env,
       dataDir: join(stateDir, 'redis'),
-      reuseLocal: !useSandbox,
+      sandbox: useSandbox,
       signal,
     });
     checkAborted();
