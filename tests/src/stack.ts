@@ -213,7 +213,13 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     stringify({
       livechat: { apiVersion: '3.6', clientId },
       defaults: { ...E2E_RULES, ...options.rules },
-      organizations: { [organizationId]: { bot: { id: bot.id, secret: 'env:E2E_BOT_SECRET' } } },
+      organizations: {
+        [organizationId]: {
+          bot: { id: bot.id, secret: 'env:E2E_BOT_SECRET' },
+          // issue_bot_token is called with the organization's credentials.
+          pat: { accountId, token: 'env:E2E_PAT' },
+        },
+      },
     }),
   );
   const workerEnv = {
@@ -222,6 +228,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     LIVECHAT_API_URL: sandbox.url,
     NUDGE_CONFIG: rulesPath,
     E2E_BOT_SECRET: bot.secret,
+    E2E_PAT: pat,
     LIVECHAT_TIMEOUT_MS: '2000',
     LIVECHAT_RATE_LIMIT_MS: '500',
     WORKER_LOCK_DURATION_MS: '2000',

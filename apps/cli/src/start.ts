@@ -42,12 +42,15 @@ const writeSandboxRules = async ({
   organizationId,
   clientId,
   botId,
+  pat,
 }: {
   rulesPath: string;
   stateDir: string;
   organizationId: string;
   clientId: string;
   botId: string;
+  /** The sandbox's PAT: issue_bot_token needs the organization's credentials. */
+  pat: { accountId: string; token: string };
 }) => {
   const example = parse(await readFile(EXAMPLE_RULES, 'utf8')) as Record<string, unknown>;
   await mkdir(stateDir, { recursive: true });
@@ -55,7 +58,7 @@ const writeSandboxRules = async ({
     ...example,
     livechat: { apiVersion: '3.6', clientId },
     organizations: {
-      [organizationId]: { bot: { id: botId, secret: 'env:NUDGE_SANDBOX_BOT_SECRET' } },
+      [organizationId]: { bot: { id: botId, secret: 'env:NUDGE_SANDBOX_BOT_SECRET' }, pat },
     },
   };
   await writeFile(
@@ -154,7 +157,14 @@ export const startStack = async ({
       const bot = await admin.createBot({ name: 'Nudge', owner_client_id: clientId });
       await registerWebhooks({ client: admin, clientId, url: webhookUrl, secret, type: 'license' });
       const rulesPath = join(stateDir, 'sandbox.rules.yaml');
-      await writeSandboxRules({ rulesPath, stateDir, organizationId, clientId, botId: bot.id });
+      await writeSandboxRules({
+        rulesPath,
+        stateDir,
+        organizationId,
+        clientId,
+        botId: bot.id,
+        pat: { accountId, token: pat },
+      });
       Object.assign(workerEnv, {
         LIVECHAT_API_URL: running.url,
         NUDGE_CONFIG: rulesPath,

@@ -4,14 +4,23 @@ import {
   createLivechatClient,
   type LivechatAuth,
   type LivechatClient,
+  type LivechatIssuerAuth,
   type LivechatLogger,
 } from '@nudge/livechat';
 
 export type LivechatClients = {
   /** A client acting as `botId` in the organization (bot token, or PAT + X-Author-Id on 3.5). */
   asBot: (organization: OrganizationRules, botId: string) => LivechatClient;
-  /** A client with agent scopes (the organization's PAT), when one is configured. */
+  /** A client with agent scopes (the organization's PAT, else its access token), if configured. */
   asAccount: (organization: OrganizationRules) => LivechatClient | undefined;
+};
+
+/** The organization's agent credentials: its PAT, else its access token (Bearer). */
+const accountAuth = (organization: OrganizationRules): LivechatIssuerAuth | undefined => {
+  if (organization.pat) {
+    return { type: 'pat', accountId: organization.pat.accountId, pat: organization.pat.token };
+  }
+  return organization.accessToken ? { type: 'bearer', token: organization.accessToken } : undefined;
 };
 
 export type CreateLivechatClientsOptions = {
@@ -51,13 +60,17 @@ export const createLivechatClients = ({
   return {
     asBot: (organization, botId) => {
       const bot = organization.bots.find((candidate) => candidate.id === botId);
-      if (bot?.secret && organization.clientId) {
+      // issue_bot_token is called with the organization's credentials (the rules file
+      // requires them for every bot with a secret).
+      const issuer = accountAuth(organization);
+      if (bot?.secret && organization.clientId && issuer) {
         return build(`${organization.organizationId}\u0000bot\u0000${botId}`, organization, {
           type: 'bot',
           botId,
           clientId: organization.clientId,
           botSecret: bot.secret,
           organizationId: organization.organizationId,
+          issuer,
           tokenCache,
         });
       }
@@ -74,13 +87,11 @@ export const createLivechatClients = ({
         `no credentials to act as bot ${botId} in organization ${organization.organizationId}`,
       );
     },
-    asAccount: (organization) =>
-      organization.pat
-        ? build(`${organization.organizationId}\u0000pat`, organization, {
-            type: 'pat',
-            accountId: organization.pat.accountId,
-            pat: organization.pat.token,
-          })
-        : undefined,
+    asAccount: (organization) => {
+      const auth = accountAuth(organization);
+      return auth
+        ? build(`${organization.organizationId}\u0000account`, organization, auth)
+        : undefined;
+    },
   };
 };

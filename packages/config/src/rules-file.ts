@@ -33,8 +33,13 @@ const Organization = PartialRuleSettings.extend({
   // the chat acts, else the first).
   bot: Bot.optional(),
   bots: z.array(Bot).min(1).optional(),
-  // A personal access token: legacy v3.5 impersonation, and reading bot routing statuses.
+  // A personal access token of an agent here: the credentials issue_bot_token is called with
+  // (it needs an Authorization header even though it needs no scope), legacy v3.5
+  // impersonation, and reading bot routing statuses.
   pat: Pat.optional(),
+  // Instead of a PAT: an agent's OAuth access token (sent as Bearer). It expires, so a PAT is
+  // the better choice for a long-running worker.
+  accessToken: Secret.optional(),
   apiVersion: ApiVersion.optional(),
   // X-Region for organizations outside the default data center (e.g. fra).
   region: z.string().min(1).optional(),
@@ -65,6 +70,8 @@ export const RulesFile = z
       }
       const version = organization.apiVersion ?? file.livechat.apiVersion;
       const bots = organization.bots ?? (organization.bot ? [organization.bot] : []);
+      const hasCredentials =
+        organization.pat !== undefined || organization.accessToken !== undefined;
       for (const bot of bots) {
         const canIssueToken = bot.secret !== undefined && file.livechat.clientId !== undefined;
         const canImpersonate = version === '3.5' && organization.pat !== undefined;
@@ -76,6 +83,12 @@ export const RulesFile = z
               version === '3.6'
                 ? `bot ${bot.id} needs a secret (and livechat.clientId) to get a bot token on v3.6`
                 : `bot ${bot.id} needs a secret (and livechat.clientId) or the organization's pat`,
+          });
+        } else if (canIssueToken && !hasCredentials) {
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `bot ${bot.id} gets its token from issue_bot_token, which needs the organization's credentials: add pat: { accountId, token } (or accessToken)`,
           });
         }
       }
@@ -91,6 +104,8 @@ export type OrganizationRules = {
   /** At least one; the first is the default. */
   bots: { id: string; secret: string | undefined }[];
   pat: { accountId: string; token: string } | undefined;
+  /** An agent's OAuth access token (Bearer), when given instead of (or with) a PAT. */
+  accessToken: string | undefined;
   rules: RuleSettings;
 };
 
@@ -128,8 +143,17 @@ export const resolveRules = (
   const organizations = new Map<string, OrganizationRules>();
   for (const [organizationId, organization] of Object.entries(file.organizations)) {
     const where = `organizations.${organizationId}`;
-    const { bot, bots, pat, apiVersion, region, idleReply, cannedResponses, ratingReactions } =
-      organization;
+    const {
+      bot,
+      bots,
+      pat,
+      accessToken,
+      apiVersion,
+      region,
+      idleReply,
+      cannedResponses,
+      ratingReactions,
+    } = organization;
     let rules: RuleSettings;
     try {
       rules = mergeRuleSettings(file.defaults, { idleReply, cannedResponses, ratingReactions });
@@ -150,6 +174,7 @@ export const resolveRules = (
       pat: pat
         ? { accountId: pat.accountId, token: secret(pat.token, `${where}.pat.token`) }
         : undefined,
+      accessToken: secret(accessToken, `${where}.accessToken`),
       rules,
     });
   }

@@ -432,16 +432,33 @@ const createBotToken = (claims: JsonObject): string => {
 };
 
 /**
- * issue_bot_token needs no token scope (§4.4): the bot secret is the credential, so a wrong
- * secret answers `authentication`. We also require `client_id` to be the bot's owner client
+ * issue_bot_token: "Required scopes: -" means no scope, not no authentication — every doc
+ * example sends `Authorization` (a PAT, earlier a Bearer token), and the only method the docs
+ * call unauthenticated is list_webhook_names. So the caller must authenticate as an agent of the
+ * organization asked for; a bot token is refused (unconfirmed whether LiveChat takes one here;
+ * stricter, so an agent's credentials stay the one documented way). The bot secret must match
+ * too (`authentication` otherwise), and `client_id` must be the bot's owner client
  * (unconfirmed; stricter, so a mixed-up client ID fails here rather than later).
  */
 const issueBotToken = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
   const { body } = ctx;
   const botId = requireString(body, 'bot_id');
   const clientId = requireString(body, 'client_id');
   const botSecret = requireString(body, 'bot_secret');
   const organizationId = requireString(body, 'organization_id');
+  if (requester.type !== 'agent') {
+    throw new ApiError(
+      'authorization',
+      "issue_bot_token takes an agent's credentials (a personal access token or an access token), not a bot token",
+    );
+  }
+  if (requester.organizationId !== organizationId) {
+    throw new ApiError(
+      'authorization',
+      `The credentials belong to another organization than ${organizationId}`,
+    );
+  }
   const { store, clock } = ctx.chats;
   const bot = store.bots.get(botId);
   if (!bot || bot.organizationId !== organizationId) {
@@ -496,6 +513,7 @@ export const CONFIGURATION_ACTIONS: ActionTable = {
   get_bot: { auth: 'required', scopes: BOTS_READ, handle: getBot },
   update_bot: { auth: 'required', scopes: BOTS_WRITE, handle: updateBot },
   delete_bot: { auth: 'required', scopes: BOTS_WRITE, handle: deleteBot },
-  issue_bot_token: { auth: 'none', handle: issueBotToken },
+  // Authenticated, but no scope required (see issueBotToken).
+  issue_bot_token: { auth: 'required', handle: issueBotToken },
   list_webhook_names: { auth: 'none', handle: listWebhookNames },
 };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../src/index.js';
+import { createDefaultSeed, type Sandbox } from '../src/index.js';
 import {
   CREATE_BOT_RESPONSE,
   GET_BOT_RESPONSE,
@@ -267,37 +267,67 @@ describe('bots', () => {
       organization_id: sandbox.credentials.organizationId,
     };
     expect(Object.keys(request).sort()).toEqual([...ISSUE_BOT_TOKEN_REQUEST_FIELDS].sort());
-    const issued = await configCall(sandbox, 'issue_bot_token', request, { auth: '' });
+    // Like every doc example: with the account's PAT.
+    const issued = await configCall(sandbox, 'issue_bot_token', request);
     expect(issued.status).toBe(200);
     expect(shapeDiff(issued.body, ISSUE_BOT_TOKEN_RESPONSE)).toEqual([]);
     expect(str(issued.body, 'token').split('.')).toHaveLength(3);
-    const wrongSecret = await configCall(
-      sandbox,
-      'issue_bot_token',
-      { ...request, bot_secret: 'nope' },
-      { auth: '' },
-    );
+    const wrongSecret = await configCall(sandbox, 'issue_bot_token', {
+      ...request,
+      bot_secret: 'nope',
+    });
     expect(wrongSecret.status).toBe(401);
     expect(errorOf(wrongSecret.body).type).toBe('authentication');
-    const wrongOrg = await configCall(
-      sandbox,
-      'issue_bot_token',
-      {
-        ...request,
-        organization_id: '00000000-0000-4000-8000-000000000000',
-      },
-      { auth: '' },
-    );
-    expect(errorOf(wrongOrg.body).type).toBe('not_found');
     for (const field of ISSUE_BOT_TOKEN_REQUEST_FIELDS) {
-      const missing = await configCall(
-        sandbox,
-        'issue_bot_token',
-        { ...request, [field]: undefined },
-        { auth: '' },
-      );
+      const missing = await configCall(sandbox, 'issue_bot_token', {
+        ...request,
+        [field]: undefined,
+      });
       expect(errorOf(missing.body).message).toContain(`\`${field}\``);
     }
+  });
+
+  it("issue_bot_token needs an agent's credentials in the organization asked for", async () => {
+    const otherOrganization = '7d1f0a3c-5b2e-4c8d-9e6f-0a1b2c3d4e5f';
+    const seed = createDefaultSeed();
+    seed.organizations.push({ id: otherOrganization });
+    seed.accounts.push({
+      accountId: 'c0ffee00-0000-4000-8000-000000000001',
+      agentId: 'other@example.com',
+      organizationId: otherOrganization,
+      pat: 'dal:other-organization-pat-0001',
+    });
+    sandbox = await startSandbox({ seed });
+    const bot = await setupBot(sandbox);
+    const request = {
+      bot_id: bot.botId,
+      client_id: sandbox.credentials.clientId,
+      bot_secret: bot.secret,
+      organization_id: sandbox.credentials.organizationId,
+    };
+    // "Required scopes: -" is no scope, not no authentication.
+    const anonymous = await configCall(sandbox, 'issue_bot_token', request, { auth: '' });
+    expect(anonymous.status).toBe(401);
+    expect(errorOf(anonymous.body).type).toBe('authentication');
+    // Another organization's PAT cannot issue this organization's bot tokens.
+    const foreign = await configCall(sandbox, 'issue_bot_token', request, {
+      auth: `Basic ${Buffer.from('c0ffee00-0000-4000-8000-000000000001:dal:other-organization-pat-0001').toString('base64')}`,
+    });
+    expect(foreign.status).toBe(403);
+    expect(errorOf(foreign.body)).toMatchObject({
+      type: 'authorization',
+      message: expect.stringContaining(sandbox.credentials.organizationId),
+    });
+    // Nor can a bot token renew itself.
+    const withBotToken = await configCall(sandbox, 'issue_bot_token', request, {
+      auth: bot.authorization,
+    });
+    expect(errorOf(withBotToken.body).type).toBe('authorization');
+    // An agent's Bearer token of the organization works, like the older doc examples.
+    const withAgentToken = await configCall(sandbox, 'issue_bot_token', request, {
+      auth: sandbox.credentials.agentAuthorization,
+    });
+    expect(withAgentToken.status).toBe(200);
   });
 
   it('a bot token cannot manage webhooks (no webhooks.configuration scope)', async () => {

@@ -108,7 +108,8 @@ export const setupBot = async (
       bot_secret: secret,
       organization_id: credentials.organizationId,
     },
-    { auth: '' },
+    // The account's PAT, like every doc example (issue_bot_token needs credentials).
+    { auth: credentials.patAuthorization },
   );
   const token = str(issued.body, 'token');
   return { botId, secret, token, authorization: `Bearer ${token}` };

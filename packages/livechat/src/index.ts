@@ -12,6 +12,7 @@ export {
   type LivechatBotAuth,
   type LivechatCall,
   type LivechatClient,
+  type LivechatIssuerAuth,
   type LivechatLogger,
   type LivechatPatAuth,
   type RequestOptions,

@@ -85,6 +85,7 @@ export const authFor = (
         botSecret: BOT.secret,
         clientId: credentials.clientId,
         organizationId: credentials.organizationId,
+        issuer: { type: 'pat', accountId: credentials.accountId, pat: credentials.pat },
         tokenCache: createRedisTokenCache({ redis: scope.redis, prefix: scope.prefix }),
         ...botAuth,
       };

@@ -59,6 +59,15 @@ const LOCK_POLL_INTERVAL_MS = 50;
 /** pino-compatible. */
 export type LivechatLogger = { warn: (obj: object, msg: string) => void };
 
+/**
+ * The credentials issue_bot_token is called with: an agent's personal access token or Bearer
+ * token in the bot's organization. Its docs list no required scope, but every example sends
+ * `Authorization`: no scope is not no authentication.
+ */
+export type LivechatIssuerAuth =
+  | { type: 'pat'; accountId: string; pat: string }
+  | { type: 'bearer'; token: string };
+
 /** Act as a bot with tokens from issue_bot_token, shared through `tokenCache`. */
 export type LivechatBotAuth = {
   type: 'bot';
@@ -66,6 +75,8 @@ export type LivechatBotAuth = {
   clientId: string;
   botSecret: string;
   organizationId: string;
+  /** Sent with issue_bot_token. */
+  issuer: LivechatIssuerAuth;
   tokenCache: BotTokenCache;
   /** Assumed validity when LiveChat doesn't say; default 24 h. */
   tokenValidityMs?: number;
@@ -155,7 +166,7 @@ export type LivechatClient = {
   getBot: (request: GetBotRequest, options?: RequestOptions) => Promise<Bot>;
   updateBot: (request: UpdateBotRequest, options?: RequestOptions) => Promise<void>;
   deleteBot: (request: DeleteBotRequest, options?: RequestOptions) => Promise<void>;
-  /** Sent without credentials by a bot client (the secret is the credential). */
+  /** A bot client sends its `issuer` credentials; other clients their own. */
   issueBotToken: (
     request: IssueBotTokenRequest,
     options?: RequestOptions,
@@ -183,16 +194,23 @@ const parseRetryAfter = (value: string | null): number | undefined => {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 };
 
-const secretsOf = (auth: LivechatAuth): string[] => {
+const basicValue = (accountId: string, pat: string) =>
+  Buffer.from(`${accountId}:${pat}`).toString('base64');
+
+const secretsOf = (auth: LivechatAuth | LivechatIssuerAuth): string[] => {
   switch (auth.type) {
     case 'bot':
-      return [auth.botSecret];
+      return [auth.botSecret, ...secretsOf(auth.issuer)];
     case 'pat':
-      return [auth.pat, Buffer.from(`${auth.accountId}:${auth.pat}`).toString('base64')];
+      return [auth.pat, basicValue(auth.accountId, auth.pat)];
     default:
       return [auth.token];
   }
 };
+
+/** The `Authorization` value of PAT or Bearer credentials. */
+const authorizationOf = (auth: LivechatIssuerAuth): string =>
+  auth.type === 'pat' ? `Basic ${basicValue(auth.accountId, auth.pat)}` : `Bearer ${auth.token}`;
 
 /** A LiveChat Agent Chat + Configuration API client for one set of credentials. */
 export const createLivechatClient = ({
@@ -222,12 +240,9 @@ export const createLivechatClient = ({
   const secrets = new Set(secretsOf(auth));
   const redact = (text: string) => redactText(text, secrets);
 
-  const staticAuthorization =
-    auth.type === 'pat'
-      ? `Basic ${Buffer.from(`${auth.accountId}:${auth.pat}`).toString('base64')}`
-      : auth.type === 'bearer'
-        ? `Bearer ${auth.token}`
-        : undefined;
+  // A bot client calls everything with its bot token except issue_bot_token itself, which
+  // takes the issuer's credentials.
+  const staticAuthorization = authorizationOf(auth.type === 'bot' ? auth.issuer : auth);
 
   const noticeHeaders = (headers: Headers, action: string) => {
     for (const header of NOTICE_HEADERS) {
@@ -247,13 +262,13 @@ export const createLivechatClient = ({
     api: LivechatApi,
     action: string,
     body: object,
-    authorization: string | undefined,
+    authorization: string,
     { signal, timeoutMs: callTimeoutMs = timeoutMs }: RequestOptions,
   ): Promise<Answer> => {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-    if (authorization !== undefined) {
-      headers.Authorization = authorization;
-    }
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      Authorization: authorization,
+    };
     // Impersonation applies to the Agent Chat API only; Configuration calls act as the account.
     if (api === 'agent' && auth.type !== 'bot' && auth.authorId !== undefined) {
       headers['X-Author-Id'] = auth.authorId;
@@ -370,7 +385,7 @@ export const createLivechatClient = ({
                 bot_secret: auth.botSecret,
                 organization_id: auth.organizationId,
               },
-              undefined,
+              staticAuthorization,
               {},
             );
             const { token, expires_in } = validate(
@@ -413,11 +428,8 @@ export const createLivechatClient = ({
     body: object,
     options: RequestOptions,
   ): Promise<Answer> => {
-    if (!botTokens || auth.type !== 'bot') {
+    if (!botTokens || auth.type !== 'bot' || action === 'issue_bot_token') {
       return post(api, action, body, staticAuthorization, options);
-    }
-    if (action === 'issue_bot_token') {
-      return post(api, action, body, undefined, options);
     }
     const token = await botToken(botTokens);
     try {
