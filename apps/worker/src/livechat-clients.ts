@@ -6,6 +6,7 @@ import {
   type LivechatClient,
   type LivechatIssuerAuth,
   type LivechatLogger,
+  type LivechatSkippedEvent,
 } from '@nudge/livechat';
 
 export type LivechatClients = {
@@ -28,6 +29,8 @@ export type CreateLivechatClientsOptions = {
   timeoutMs: number;
   tokenCache: BotTokenCache;
   log: LivechatLogger;
+  /** Events of a get_chat / list_threads thread left out because they don't parse. */
+  onSkippedEvent?: (skipped: LivechatSkippedEvent) => void;
 };
 
 /** Builds (once, then reuses) one LiveChat client per organization and identity. */
@@ -36,6 +39,7 @@ export const createLivechatClients = ({
   timeoutMs,
   tokenCache,
   log,
+  onSkippedEvent,
 }: CreateLivechatClientsOptions): LivechatClients => {
   const clients = new Map<string, LivechatClient>();
   // Legacy/Deprecation notices once per process, not once per client.
@@ -51,6 +55,7 @@ export const createLivechatClients = ({
         region: organization.region,
         log,
         seenNoticeHeaders,
+        ...(onSkippedEvent ? { onSkippedEvent } : {}),
       });
       clients.set(key, client);
     }

@@ -10,7 +10,7 @@ import {
   QUEUE_RETENTION,
   type QueueName,
 } from '@nudge/queues';
-import { createLogger, exitAfterFlush } from '@nudge/telemetry';
+import { createLogger, createMetricsRegistry, exitAfterFlush } from '@nudge/telemetry';
 import { Queue, Worker } from 'bullmq';
 import { createBotStatusGate } from './bot-status.js';
 import type { WorkerContext } from './context.js';
@@ -18,6 +18,7 @@ import { HANDLERS } from './handlers.js';
 import { createLivechatClients } from './livechat-clients.js';
 import { createProcessor } from './processor.js';
 import { installShutdown } from './shutdown.js';
+import { createSkippedEventReporter } from './skipped-events.js';
 
 const SERVICE = 'worker';
 const ALL_QUEUES = Object.values(QUEUE_NAMES);
@@ -79,11 +80,15 @@ const main = async () => {
     throw err;
   }
 
+  // Not served yet (no /metrics endpoint in the worker); counted for when it is.
+  const metrics = createMetricsRegistry({ service: SERVICE });
+  const reportSkippedEvent = createSkippedEventReporter({ registry: metrics, log });
   const livechat = createLivechatClients({
     baseUrl: config.LIVECHAT_API_URL,
     timeoutMs: config.LIVECHAT_TIMEOUT_MS,
     tokenCache: createRedisTokenCache({ redis, prefix }),
     log,
+    onSkippedEvent: (skipped) => reportSkippedEvent(skipped),
   });
   const queue = (name: QueueName) => {
     const created = new Queue(name, {
@@ -120,6 +125,7 @@ const main = async () => {
       },
       log,
     }),
+    reportSkippedEvent,
     livechatTimeoutMs: config.LIVECHAT_TIMEOUT_MS,
     log,
     now: Date.now,

@@ -6,8 +6,8 @@ import {
   requesterOf,
   sourceOf,
 } from './actions.js';
-import { hasScope, type Requester, requesterUserId } from './auth.js';
-import type { EventDraft } from './chats.js';
+import { hasScope, type Requester, requesterUserId, viewerOf } from './auth.js';
+import { type EventDraft, renderEvent, type Viewer } from './chats.js';
 import { ApiError, notFound, validationError } from './errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import { type Chat, latestThread, ROUTING_STATUSES, type Thread, VISIBILITIES } from './store.js';
@@ -132,7 +132,7 @@ const getChat = (ctx: ActionContext): JsonValue => {
   const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
   const threadId = optionalString(ctx.body, 'thread_id');
   const thread = threadId === undefined ? latestThread(chat) : ctx.chats.getThread(chat, threadId);
-  return ctx.chats.serializeChat(chat, thread);
+  return ctx.chats.serializeChat(chat, thread, viewerOf(requester, ctx.version));
 };
 
 type SortOrder = 'asc' | 'desc';
@@ -258,13 +258,13 @@ const listChats = (ctx: ActionContext): JsonValue => {
   }
   const page = matching.slice(offset, offset + limit);
   return {
-    chats_summary: page.map((chat) => summarizeChat(ctx, chat)),
+    chats_summary: page.map((chat) => summarizeChat(ctx, chat, viewerOf(requester, ctx.version))),
     found_chats: matching.length,
     ...pageLinks(query, offset, limit, sortOrder, matching.length),
   };
 };
 
-const summarizeChat = (ctx: ActionContext, chat: Chat): JsonObject => {
+const summarizeChat = (ctx: ActionContext, chat: Chat, viewer: Viewer): JsonObject => {
   const thread = latestThread(chat);
   const lastEventPerType: JsonObject = {};
   for (const candidate of chat.threads) {
@@ -272,15 +272,15 @@ const summarizeChat = (ctx: ActionContext, chat: Chat): JsonObject => {
       lastEventPerType[event.type] = {
         thread_id: candidate.id,
         thread_created_at: candidate.createdAt,
-        event: structuredClone(event),
+        event: renderEvent(event, viewer),
       };
     }
   }
-  const serialized = ctx.chats.serializeThread(chat, thread);
+  const serialized = ctx.chats.serializeThread(chat, thread, viewer);
   return {
     id: chat.id,
     last_event_per_type: lastEventPerType,
-    users: chat.members.map((member) => ctx.chats.serializeUser(chat, member)),
+    users: chat.members.map((member) => ctx.chats.serializeUser(chat, member, viewer)),
     last_thread_summary: {
       id: thread.id,
       created_at: thread.createdAt,
@@ -315,7 +315,9 @@ const listThreads = (ctx: ActionContext): JsonValue => {
   }
   const page = matching.slice(offset, offset + limit);
   return {
-    threads: page.map((thread) => ctx.chats.serializeThread(chat, thread)),
+    threads: page.map((thread) =>
+      ctx.chats.serializeThread(chat, thread, viewerOf(requester, ctx.version)),
+    ),
     found_threads: matching.length,
     ...pageLinks(query, offset, limit, sortOrder, matching.length),
   };

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Viewer } from './chats.js';
 import { ApiError, validationError } from './errors.js';
 import type { CallIdentity } from './journal.js';
 import { type Agent, type ApiVersion, BOT_TOKEN_SCOPES, type Bot, type Store } from './store.js';
@@ -180,6 +181,18 @@ export const resolveRequester = ({
     impersonatedBy: requester.agent,
   };
 };
+
+/**
+ * How `requester` reads chats: bots (also impersonated ones) and `normal` agents get deleted
+ * events stripped; higher roles get the original with `deleted: true`. The deleted event is a
+ * v3.6 structure; on v3.5 we serve the same (unconfirmed, and the safer reading: deleted content
+ * does not reappear through an older version).
+ */
+export const viewerOf = (requester: Requester, version: ApiVersion): Viewer => ({
+  version,
+  deletedEvents:
+    requester.type === 'agent' && requester.agent.role !== 'normal' ? 'original' : 'stripped',
+});
 
 /** `:rw` implies `:ro`. */
 export const hasScope = (scopes: ReadonlySet<string>, scope: string): boolean =>

@@ -2,6 +2,7 @@ import { ApiError, notFound } from './errors.js';
 import { type Clock, createCustomerId, createShortId } from './ids.js';
 import { cloneJson, type JsonObject, type JsonValue } from './json.js';
 import {
+  type ApiVersion,
   type Chat,
   type ChatEvent,
   type ChatMember,
@@ -23,6 +24,37 @@ export const WIDGET_CLIENT_ID = '0805e283233042b37f460ed8fbf22160';
 /** How `routing_status_set` webhooks spell statuses: documented with spaces (§2.6). */
 export type RoutingStatusSpelling = 'spaces' | 'underscores';
 
+/**
+ * Who reads a chat: the API version asked for, and how deleted events read. Bots and agents
+ * with the `normal` role get a deleted event in place of the original (Agent Chat API data
+ * structures, "Deleted event"); administrators, vice-owners and the owner get the original
+ * with `deleted: true` (Customer Chat API, delete_event).
+ */
+export type Viewer = { version: ApiVersion; deletedEvents: 'original' | 'stripped' };
+
+/** The scenario's own view: everything, as the owner sees it. */
+export const FULL_VIEW: Viewer = { version: '3.6', deletedEvents: 'original' };
+
+/** The deleted event in place of the original: only these fields (data structures). */
+const DELETED_EVENT_FIELDS = ['id', 'custom_id', 'type', 'deleted', 'author_id', 'created_at'];
+
+/** An event as `viewer` reads it. */
+export const renderEvent = (event: ChatEvent, viewer: Viewer): JsonObject => {
+  if (event.deleted !== true || viewer.deletedEvents === 'original') {
+    return cloneJson(event);
+  }
+  const stripped: JsonObject = {};
+  for (const field of DELETED_EVENT_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) {
+      stripped[field] = value;
+    }
+  }
+  // The table says `visibility` is always returned; the sample omits it. We follow the table.
+  stripped.visibility = event.visibility;
+  return stripped;
+};
+
 /** The fields of a new event; `id`, `created_at` and `visibility` are filled in. */
 export type EventDraft = JsonObject & { type: string; visibility?: Visibility };
 
@@ -35,10 +67,10 @@ export type Chats = {
   findUserKind: (organizationId: string, userId: string) => UserKind | undefined;
   getChat: (organizationId: string, chatId: string) => Chat;
   getThread: (chat: Chat, threadId: string) => Thread;
-  serializeUser: (chat: Chat, member: ChatMember) => JsonObject;
-  serializeThread: (chat: Chat, thread: Thread) => JsonObject;
+  serializeUser: (chat: Chat, member: ChatMember, viewer: Viewer) => JsonObject;
+  serializeThread: (chat: Chat, thread: Thread, viewer: Viewer) => JsonObject;
   /** The get_chat shape: the chat with one `thread`. */
-  serializeChat: (chat: Chat, thread: Thread) => JsonObject;
+  serializeChat: (chat: Chat, thread: Thread, viewer: Viewer) => JsonObject;
   createCustomer: (
     organizationId: string,
     fields: { id?: string; name?: string; email?: string },
@@ -58,6 +90,8 @@ export type Chats = {
   /** Appends an event to a thread and announces it (`incoming_event`). */
   addEvent: (chat: Chat, thread: Thread, draft: EventDraft, source: WebhookSource) => ChatEvent;
   deactivate: (chat: Chat, userId: string | undefined, source: WebhookSource) => Thread;
+  /** Marks an event deleted and announces it (`event_deleted`, a v3.6 webhook). */
+  deleteEvent: (chat: Chat, thread: Thread, event: ChatEvent, source: WebhookSource) => void;
   /** Returns false when the tag was already there (nothing happens). */
   tag: (chat: Chat, thread: Thread, tag: string, source: WebhookSource) => boolean;
   /** Returns false when the tag was not there (nothing happens). */
@@ -140,7 +174,7 @@ export const createChats = ({
     return kind === 'customer' ? 'customer' : 'agent';
   };
 
-  const serializeUser = (chat: Chat, member: ChatMember): JsonObject => {
+  const serializeUser = (chat: Chat, member: ChatMember, _viewer: Viewer): JsonObject => {
     if (member.kind === 'customer') {
       const customer = store.customers.get(member.id);
       return {
@@ -185,7 +219,7 @@ export const createChats = ({
     };
   };
 
-  const serializeThread = (chat: Chat, thread: Thread): JsonObject => {
+  const serializeThread = (chat: Chat, thread: Thread, viewer: Viewer): JsonObject => {
     const index = chat.threads.indexOf(thread);
     const previous = chat.threads[index - 1];
     const next = chat.threads[index + 1];
@@ -194,7 +228,7 @@ export const createChats = ({
       created_at: thread.createdAt,
       active: thread.active,
       user_ids: [...thread.userIds],
-      events: cloneJson(thread.events),
+      events: thread.events.map((event) => renderEvent(event, viewer)),
       properties: cloneJson(thread.properties),
       access: cloneJson(thread.access),
       // Present only when the thread is tagged, like LiveChat's samples (§2.3).
@@ -204,22 +238,22 @@ export const createChats = ({
     };
   };
 
-  const serializeChat = (chat: Chat, thread: Thread): JsonObject => ({
+  const serializeChat = (chat: Chat, thread: Thread, viewer: Viewer): JsonObject => ({
     id: chat.id,
-    thread: serializeThread(chat, thread),
-    users: chat.members.map((member) => serializeUser(chat, member)),
+    thread: serializeThread(chat, thread, viewer),
+    users: chat.members.map((member) => serializeUser(chat, member, viewer)),
     properties: cloneJson(chat.properties),
     access: cloneJson(chat.access),
     is_followed: false,
   });
 
   /** The incoming_chat payload: the chat with its new `thread` (§2.1). */
-  const incomingChatPayload = (chat: Chat, thread: Thread): JsonObject => {
-    const { next_thread_id: _next, ...threadFields } = serializeThread(chat, thread);
+  const incomingChatPayload = (chat: Chat, thread: Thread, viewer: Viewer): JsonObject => {
+    const { next_thread_id: _next, ...threadFields } = serializeThread(chat, thread, viewer);
     return {
       chat: {
         id: chat.id,
-        users: chat.members.map((member) => serializeUser(chat, member)),
+        users: chat.members.map((member) => serializeUser(chat, member, viewer)),
         thread: threadFields,
         properties: cloneJson(chat.properties),
         access: cloneJson(chat.access),
@@ -278,7 +312,8 @@ export const createChats = ({
     dispatcher.emit({
       organizationId: chat.organizationId,
       action: 'incoming_chat',
-      payload: incomingChatPayload(chat, thread),
+      // Apps get what a bot would read.
+      payload: incomingChatPayload(chat, thread, { version: '3.6', deletedEvents: 'stripped' }),
       chat,
       source,
     });
@@ -412,6 +447,16 @@ export const createChats = ({
       });
       return thread;
     },
+    deleteEvent: (chat, thread, event, source) => {
+      event.deleted = true;
+      dispatcher.emit({
+        organizationId: chat.organizationId,
+        action: 'event_deleted',
+        payload: { chat_id: chat.id, thread_id: thread.id, event_id: event.id },
+        chat,
+        source,
+      });
+    },
     tag: (chat, thread, tag, source) => {
       if (thread.tags.includes(tag)) {
         return false;
@@ -497,7 +542,7 @@ export const createChats = ({
         payload: {
           chat_id: chat.id,
           thread_id: thread.id,
-          user: serializeUser(chat, member),
+          user: serializeUser(chat, member, { version: '3.6', deletedEvents: 'stripped' }),
           user_type: kind === 'customer' ? 'customer' : 'agent',
           reason: 'manual',
           ...(requesterId === undefined ? {} : { requester_id: requesterId }),

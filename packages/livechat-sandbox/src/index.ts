@@ -29,7 +29,9 @@ export {
   type CreateBotInput,
   type CustomerMessageInput,
   type CustomerMessageResult,
+  type DeleteEventInput,
   type EventResult,
+  type InjectEventInput,
   type OpenChatInput,
   type OpenChatResult,
   type RateInput,
@@ -44,6 +46,7 @@ export {
 } from './scenario.js';
 export { createScenarioClient, type ScenarioClient } from './scenario-client.js';
 export {
+  type AgentRole,
   ALL_SCOPES,
   BOT_TOKEN_SCOPES,
   createDefaultSeed,

@@ -1,10 +1,11 @@
-import { type Chats, WIDGET_CLIENT_ID } from './chats.js';
+import { type Chats, FULL_VIEW, WIDGET_CLIENT_ID } from './chats.js';
 import { ApiError, notFound, validationError } from './errors.js';
 import { createHexId } from './ids.js';
 import type { JsonObject } from './json.js';
 import {
   type Bot,
   type Chat,
+  type ChatEvent,
   latestThread,
   ROUTING_STATUSES,
   type RoutingStatus,
@@ -18,6 +19,7 @@ import {
   optionalString,
   optionalStringArray,
   requireEnum,
+  requireObject,
   requireString,
 } from './validate.js';
 import type { WebhookSource } from './webhooks.js';
@@ -76,6 +78,8 @@ export type CreateBotInput = {
   /** Defaults to `offline`, like a bot made with create_bot. */
   status?: RoutingStatus;
 };
+export type DeleteEventInput = { chatId: string; eventId: string };
+export type InjectEventInput = { chatId: string; event: JsonObject };
 export type ChatSnapshot = JsonObject;
 
 /** Play customers and agents: every method changes the chat and sends the webhooks LiveChat would. */
@@ -89,6 +93,17 @@ export type Scenario = {
   rate: (input: RateInput) => RatingResult;
   cancelRating: (input: { chatId: string }) => RatingResult;
   close: (input: CloseInput) => ThreadResult;
+  /**
+   * The customer deletes one of their events (Customer Chat API v3.6 `delete_event`):
+   * `event_deleted`; agents with the `normal` role and bots read a deleted event instead.
+   */
+  deleteEvent: (input: DeleteEventInput) => EventResult;
+  /**
+   * Schema drift, for tests: appends `event` to the chat's latest thread exactly as given
+   * (`id` and `created_at` filled in when absent), without a webhook. LiveChat adds event
+   * types and fields over time; this is how a test shows a client one the sandbox never makes.
+   */
+  injectEvent: (input: InjectEventInput) => EventResult;
   setRoutingStatus: (input: RoutingStatusInput) => RoutingStatusInput;
   setBotStatus: (input: BotStatusInput) => BotStatusInput;
   createBot: (input: CreateBotInput) => { id: string; secret: string };
@@ -107,6 +122,8 @@ export const SCENARIO_METHODS: readonly ScenarioMethod[] = [
   'rate',
   'cancelRating',
   'close',
+  'deleteEvent',
+  'injectEvent',
   'setRoutingStatus',
   'setBotStatus',
   'createBot',
@@ -340,6 +357,41 @@ export const createScenario = (chats: Chats): Scenario => {
       const thread = chats.deactivate(chat, agentId, agentId === undefined ? SYSTEM : AGENT_APP);
       return { chatId: chat.id, threadId: thread.id };
     },
+    deleteEvent: (input) => {
+      const body = asBody(input);
+      const chat = chatOf(body);
+      const eventId = requireString(body, 'eventId');
+      const thread = chat.threads.find((candidate) =>
+        candidate.events.some((event) => event.id === eventId),
+      );
+      const event = thread?.events.find((candidate) => candidate.id === eventId);
+      if (!thread || !event) {
+        throw notFound(`Event not found: ${eventId}`);
+      }
+      // The Customer Chat API is the customer's: they delete their own events, once.
+      if (event.author_id !== customerOf(chat).id) {
+        throw new ApiError('authorization', `Event ${eventId} is not the customer's`);
+      }
+      if (event.deleted === true) {
+        throw validationError(`Event ${eventId} is already deleted`);
+      }
+      chats.deleteEvent(chat, thread, event, CUSTOMER);
+      return { chatId: chat.id, threadId: thread.id, eventId };
+    },
+    injectEvent: (input) => {
+      const body = asBody(input);
+      const chat = chatOf(body);
+      const raw = requireObject(body, 'event');
+      const thread = latestThread(chat);
+      thread.eventCounter += 1;
+      const event = {
+        id: `${thread.id}_${thread.eventCounter}`,
+        created_at: chats.clock.timestamp(),
+        ...structuredClone(raw),
+      } as ChatEvent;
+      thread.events.push(event);
+      return { chatId: chat.id, threadId: thread.id, eventId: String(event.id) };
+    },
     setRoutingStatus: (input) => {
       const body = asBody(input);
       const agentId = requireString(body, 'agentId');
@@ -400,8 +452,8 @@ export const createScenario = (chats: Chats): Scenario => {
       return {
         id: chat.id,
         organization_id: chat.organizationId,
-        threads: chat.threads.map((thread) => chats.serializeThread(chat, thread)),
-        users: chat.members.map((member) => chats.serializeUser(chat, member)),
+        threads: chat.threads.map((thread) => chats.serializeThread(chat, thread, FULL_VIEW)),
+        users: chat.members.map((member) => chats.serializeUser(chat, member, FULL_VIEW)),
         properties: structuredClone(chat.properties),
         access: structuredClone(chat.access),
       };

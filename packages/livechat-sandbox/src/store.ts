@@ -25,9 +25,16 @@ export type Installation = {
   licenseWebhooksEnabled: boolean;
 };
 
+/**
+ * An agent's role (Configuration API). It decides how deleted events read: `normal` agents get
+ * a stripped deleted event, higher roles the original with `deleted: true`.
+ */
+export type AgentRole = 'owner' | 'viceowner' | 'administrator' | 'normal';
+
 export type Agent = {
   /** Agents are identified by e-mail in chats (`smith@example.com`). */
   id: string;
+  role: AgentRole;
   /** The account UUID a PAT is issued to (`Basic base64(account_id:PAT)`). */
   accountId: string;
   organizationId: string;
@@ -108,12 +115,16 @@ export type BotToken = {
   expiresAt: number;
 };
 
-/** An event exactly as LiveChat serialises it (`id`, `type`, `created_at`, …). */
+/**
+ * An event exactly as LiveChat serialises it (`id`, `type`, `created_at`, …). A deleted event
+ * keeps its content and gets `deleted: true`; requesters see it per their role (chats.ts).
+ */
 export type ChatEvent = JsonObject & {
   id: string;
   type: string;
   created_at: string;
   visibility: Visibility;
+  deleted?: true;
 };
 
 export type ChatMember = {
@@ -163,6 +174,8 @@ export type SeedAccount = {
   routingStatus?: RoutingStatus;
   /** Defaults to every scope the sandbox checks. */
   scopes?: string[];
+  /** Defaults to `owner`: seeded accounts see everything, as they always have. */
+  role?: AgentRole;
 };
 export type SeedBot = {
   id: string;
@@ -286,6 +299,7 @@ export const createStore = (seed: SandboxSeed): Store => {
     requireOrganization(account.organizationId, `account ${account.accountId}`);
     store.agents.set(account.agentId, {
       id: account.agentId,
+      role: account.role ?? 'owner',
       accountId: account.accountId,
       organizationId: account.organizationId,
       name: account.name ?? account.agentId,

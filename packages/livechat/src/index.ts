@@ -15,6 +15,7 @@ export {
   type LivechatIssuerAuth,
   type LivechatLogger,
   type LivechatPatAuth,
+  type LivechatSkippedEvent,
   type RequestOptions,
 } from './client/client.js';
 export {
@@ -42,6 +43,7 @@ export type {
   ListChatsFilters,
   ListChatsRequest,
   ListRoutingStatusesRequest,
+  ListThreadsRequest,
   OutgoingEvent,
   OwnerClientRequest,
   PropertyFilter,
@@ -70,6 +72,7 @@ export {
   ListBotsResponse,
   ListChatsResponse,
   ListRoutingStatusesResponse,
+  ListThreadsResponse,
   ListWebhooksResponse,
   RegisteredWebhook,
   RegisterWebhookResponse,
@@ -89,10 +92,14 @@ export {
 export {
   ChatEvent,
   CustomEvent,
+  DeletedEvent,
   FileEvent,
   FilledFormEvent,
   MessageEvent,
+  parseThreadEvents,
   RichMessageEvent,
+  type SkippedEvent,
+  type SkippedEventReason,
   SystemMessageEvent,
   UnknownEvent,
 } from './webhooks/events.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SkippedEvent } from '../webhooks/events.js';
 import { type BotTokenProvider, createBotTokenProvider } from './bot-token.js';
 import {
   classifyLivechatError,
@@ -21,6 +22,7 @@ import type {
   ListBotsRequest,
   ListChatsRequest,
   ListRoutingStatusesRequest,
+  ListThreadsRequest,
   OwnerClientRequest,
   RegisterWebhookRequest,
   SendEventRequest,
@@ -40,6 +42,7 @@ import {
   ListBotsResponse,
   ListChatsResponse,
   ListRoutingStatusesResponse,
+  ListThreadsResponse,
   ListWebhooksResponse,
   RegisterWebhookResponse,
   SendEventResponse,
@@ -95,6 +98,14 @@ export type LivechatBearerAuth = { type: 'bearer'; token: string; authorId?: str
 
 export type LivechatAuth = LivechatBotAuth | LivechatPatAuth | LivechatBearerAuth;
 
+/** An event of a thread LiveChat returned that didn't parse and was left out. */
+export type LivechatSkippedEvent = SkippedEvent & {
+  /** `get_chat` or `list_threads`. */
+  action: string;
+  chatId: string;
+  threadId: string;
+};
+
 export type CreateLivechatClientOptions = {
   auth: LivechatAuth;
   /** Default `https://api.livechatinc.com`. */
@@ -112,6 +123,11 @@ export type CreateLivechatClientOptions = {
    * to log each (version, header) once per process. One per client by default.
    */
   seenNoticeHeaders?: Set<string>;
+  /**
+   * Called for each event of a get_chat / list_threads thread that didn't parse and was left
+   * out of `events` (the chat itself still answers). Without it the client logs a warning.
+   */
+  onSkippedEvent?: (skipped: LivechatSkippedEvent) => void;
 };
 
 export type RequestOptions = {
@@ -135,6 +151,10 @@ export type LivechatClient = {
   // Agent Chat API
   sendEvent: (request: SendEventRequest, options?: RequestOptions) => Promise<SendEventResponse>;
   getChat: (request: GetChatRequest, options?: RequestOptions) => Promise<Chat>;
+  listThreads: (
+    request: ListThreadsRequest,
+    options?: RequestOptions,
+  ) => Promise<ListThreadsResponse>;
   listChats: (request?: ListChatsRequest, options?: RequestOptions) => Promise<ListChatsResponse>;
   listRoutingStatuses: (
     request?: ListRoutingStatusesRequest,
@@ -222,6 +242,7 @@ export const createLivechatClient = ({
   log,
   fetch: fetchImpl = globalThis.fetch,
   seenNoticeHeaders = new Set<string>(),
+  onSkippedEvent,
 }: CreateLivechatClientOptions): LivechatClient => {
   if (!(LIVECHAT_API_VERSIONS as readonly string[]).includes(version)) {
     throw new Error(`LiveChat API version must be one of ${LIVECHAT_API_VERSIONS.join(', ')}`);
@@ -468,6 +489,21 @@ export const createLivechatClient = ({
     options?: RequestOptions,
   ) => call({ api: 'configuration', action, body, schema }, options);
 
+  const reportSkipped = (
+    action: string,
+    chatId: string,
+    thread: { id: string; skippedEvents: SkippedEvent[] },
+  ) => {
+    for (const skipped of thread.skippedEvents) {
+      const report = { ...skipped, action, chatId, threadId: thread.id };
+      if (onSkippedEvent) {
+        onSkippedEvent(report);
+      } else {
+        log?.warn(report, 'LiveChat event skipped: it does not match our schema');
+      }
+    }
+  };
+
   // v3.6 renamed list_chats' `include_active` to `active`; translate where they mean the same
   // (`include_active: false` = `active: false`, `include_active: true` = no filter).
   const listChatsBody = (request: ListChatsRequest): ListChatsRequest => {
@@ -488,7 +524,18 @@ export const createLivechatClient = ({
   return {
     version,
     sendEvent: (request, options) => agent('send_event', SendEventResponse, request, options),
-    getChat: (request, options) => agent('get_chat', Chat, request, options),
+    getChat: async (request, options) => {
+      const chat = await agent('get_chat', Chat, request, options);
+      reportSkipped('get_chat', chat.id, chat.thread);
+      return chat;
+    },
+    listThreads: async (request, options) => {
+      const page = await agent('list_threads', ListThreadsResponse, request, options);
+      for (const thread of page.threads) {
+        reportSkipped('list_threads', request.chat_id, thread);
+      }
+      return page;
+    },
     listChats: (request = {}, options = {}) =>
       agent('list_chats', ListChatsResponse, listChatsBody(request), options),
     listRoutingStatuses: (request = {}, options = {}) =>

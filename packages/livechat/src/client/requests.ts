@@ -23,6 +23,16 @@ export type GetChatRequest = {
   thread_id?: string;
 };
 
+export type ListThreadsRequest = {
+  chat_id: string;
+  sort_order?: 'asc' | 'desc';
+  /** Default 3, at most 100. */
+  limit?: number;
+  page_id?: string;
+  min_events_count?: number;
+  filters?: { from?: string; to?: string };
+};
+
 export type PropertyFilter = {
   exists?: boolean;
   values?: unknown[];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatEvent } from './events.js';
+import { ChatEvent, splitThreadEvents } from './events.js';
 
 // Webhook payloads (`envelope.payload`) per action, as documented for v3.5/v3.6. Optional
 // where the docs show the field missing in practice or don't promise it.
@@ -16,16 +16,19 @@ export type ChatUser = z.output<typeof ChatUser>;
 
 const Properties = z.record(z.string(), z.record(z.string(), z.unknown()));
 
-// incoming_chat carries one `thread` (not `threads[]`).
-export const IncomingThread = z.looseObject({
-  id: z.string().min(1),
-  active: z.boolean().optional(),
-  created_at: z.string().optional(),
-  user_ids: z.array(z.string()).default([]),
-  events: z.array(ChatEvent).default([]),
-  properties: Properties.optional(),
-  tags: z.array(z.string()).optional(),
-});
+// incoming_chat carries one `thread` (not `threads[]`). An event that doesn't parse is left
+// out of `events` and listed in `skippedEvents`, so the rest of the chat is still routed.
+export const IncomingThread = z
+  .looseObject({
+    id: z.string().min(1),
+    active: z.boolean().optional(),
+    created_at: z.string().optional(),
+    user_ids: z.array(z.string()).default([]),
+    events: z.array(z.unknown()).default([]),
+    properties: Properties.optional(),
+    tags: z.array(z.string()).optional(),
+  })
+  .transform(splitThreadEvents);
 
 export const IncomingChatPayload = z.looseObject({
   chat: z.looseObject({

@@ -1,0 +1,105 @@
+import type { Sandbox } from '@nudge/livechat-sandbox';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { LivechatSkippedEvent } from '../src/index.js';
+import {
+  BOT,
+  clientFor,
+  createLogCollector,
+  openRedisScope,
+  type RedisScope,
+  startSandbox,
+} from './client-helpers.js';
+
+// Threads as LiveChat returns them to a bot: deleted events (v3.6) in their stripped form, and
+// events our schemas don't know how to read, neither of which may fail the whole chat.
+
+let sandbox: Sandbox | undefined;
+let scope: RedisScope | undefined;
+
+afterEach(async () => {
+  await sandbox?.close();
+  await scope?.cleanup();
+  sandbox = undefined;
+  scope = undefined;
+});
+
+const setup = async () => {
+  sandbox = await startSandbox();
+  scope = openRedisScope(inject('redisUrl'));
+  const opened = sandbox.scenario.openChat({ agentIds: [BOT.id], message: 'Where is my order?' });
+  return { sandbox, scope, ...opened };
+};
+
+describe('deleted events', () => {
+  it('get_chat and list_threads parse a deleted event a bot reads (no text)', async () => {
+    const { sandbox, scope, chatId, threadId, eventIds } = await setup();
+    const deletedId = eventIds[0] ?? '';
+    sandbox.scenario.deleteEvent({ chatId, eventId: deletedId });
+    const skipped: LivechatSkippedEvent[] = [];
+    const client = clientFor(sandbox, scope, {
+      mode: 'bot',
+      version: '3.6',
+      onSkippedEvent: (event) => skipped.push(event),
+    });
+
+    const chat = await client.getChat({ chat_id: chatId });
+    expect(chat.thread.id).toBe(threadId);
+    expect(chat.thread.events).toEqual([
+      expect.objectContaining({ id: deletedId, type: 'message', deleted: true }),
+    ]);
+    expect(chat.thread.events[0]).not.toHaveProperty('text');
+
+    const page = await client.listThreads({ chat_id: chatId });
+    expect(page.threads.map((thread) => thread.events.map((event) => event.id))).toEqual([
+      [deletedId],
+    ]);
+    expect(skipped).toEqual([]);
+  });
+});
+
+describe('events that do not parse', () => {
+  it('are left out of the thread and reported, not failing the chat', async () => {
+    const { sandbox, scope, chatId, threadId, eventIds } = await setup();
+    // A known type without its required field: drift the sandbox never makes itself.
+    const odd = sandbox.scenario.injectEvent({
+      chatId,
+      event: { type: 'file', author_id: BOT.id, visibility: 'all' },
+    });
+    const skipped: LivechatSkippedEvent[] = [];
+    const client = clientFor(sandbox, scope, {
+      mode: 'bot',
+      version: '3.6',
+      onSkippedEvent: (event) => skipped.push(event),
+    });
+
+    const chat = await client.getChat({ chat_id: chatId });
+    expect(chat.thread.events.map((event) => event.id)).toEqual(eventIds);
+    const expected = {
+      chatId,
+      threadId,
+      id: odd.eventId,
+      type: 'file',
+      index: 1,
+      reason: 'schema_mismatch',
+      issues: expect.stringContaining('url'),
+    };
+    expect(skipped).toEqual([{ ...expected, action: 'get_chat' }]);
+
+    await client.listThreads({ chat_id: chatId });
+    expect(skipped.at(-1)).toEqual({ ...expected, action: 'list_threads' });
+  });
+
+  it('are logged as a warning when no callback is given', async () => {
+    const { sandbox, scope, chatId } = await setup();
+    sandbox.scenario.injectEvent({ chatId, event: { author_id: BOT.id } });
+    const { log, lines } = createLogCollector();
+    const client = clientFor(sandbox, scope, { mode: 'bot', version: '3.6', log });
+    await client.getChat({ chat_id: chatId });
+    expect(lines).toEqual([
+      {
+        obj: expect.objectContaining({ action: 'get_chat', chatId, reason: 'malformed' }),
+        msg: 'LiveChat event skipped: it does not match our schema',
+      },
+    ]);
+  });
+});
