@@ -76,6 +76,28 @@ describe('webhooks straight to ingest', () => {
     });
   });
 
+  it('a bot that left the chat (present: false) is added again before it talks', async ({
+    expect,
+  }) => {
+    const { chatId } = stack.sandbox.scenario.openChat({
+      message: 'Hello?',
+      agentIds: [agentId, stack.botId],
+    });
+    stack.sandbox.scenario.removeUser({ chatId, userId: stack.botId });
+    const [nudge] = await waitForBotEventsIn(stack, chatId, PREFIX.idle);
+    expect(nudge?.botId).toBe(stack.botId);
+    const joins = stack.sandbox.journal
+      .calls()
+      .filter(
+        (call) =>
+          call.action === 'add_user_to_chat' &&
+          (call.request as { chat_id?: string }).chat_id === chatId,
+      );
+    expect(joins.map((call) => [call.status, call.request])).toEqual([
+      [200, expect.objectContaining({ user_id: stack.botId, visibility: 'all' })],
+    ]);
+  });
+
   it('an event our schemas cannot read is skipped and logged; the rule still acts', async ({
     expect,
   }) => {

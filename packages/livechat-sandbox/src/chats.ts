@@ -116,6 +116,16 @@ export type Chats = {
     requesterId: string | undefined,
     source: WebhookSource,
   ) => void;
+  /**
+   * The user leaves: it stays in the chat's users with `present: false` and can send nothing
+   * until added again (`user_removed_from_chat`).
+   */
+  removeMember: (
+    chat: Chat,
+    member: ChatMember,
+    requesterId: string | undefined,
+    source: WebhookSource,
+  ) => void;
   /** Sets an agent's or bot's routing status; announces changes (`routing_status_set`). */
   setRoutingStatus: (
     organizationId: string,
@@ -544,6 +554,23 @@ export const createChats = ({
           thread_id: thread.id,
           user: serializeUser(chat, member, { version: '3.6', deletedEvents: 'stripped' }),
           user_type: kind === 'customer' ? 'customer' : 'agent',
+          reason: 'manual',
+          ...(requesterId === undefined ? {} : { requester_id: requesterId }),
+        },
+        chat,
+        source,
+      });
+    },
+    removeMember: (chat, member, requesterId, source) => {
+      member.present = false;
+      dispatcher.emit({
+        organizationId: chat.organizationId,
+        action: 'user_removed_from_chat',
+        payload: {
+          chat_id: chat.id,
+          thread_id: latestThread(chat).id,
+          user_id: member.id,
+          user_type: member.kind === 'customer' ? 'customer' : 'agent',
           reason: 'manual',
           ...(requesterId === undefined ? {} : { requester_id: requesterId }),
         },

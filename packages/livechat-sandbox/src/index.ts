@@ -36,6 +36,7 @@ export {
   type OpenChatResult,
   type RateInput,
   type RatingResult,
+  type RemoveUserInput,
   type RoutingStatusInput,
   SCENARIO_METHODS,
   type Scenario,

@@ -79,6 +79,7 @@ export type CreateBotInput = {
   status?: RoutingStatus;
 };
 export type DeleteEventInput = { chatId: string; eventId: string };
+export type RemoveUserInput = { chatId: string; userId: string };
 export type InjectEventInput = { chatId: string; event: JsonObject };
 export type ChatSnapshot = JsonObject;
 
@@ -98,6 +99,11 @@ export type Scenario = {
    * `event_deleted`; agents with the `normal` role and bots read a deleted event instead.
    */
   deleteEvent: (input: DeleteEventInput) => EventResult;
+  /**
+   * An agent or bot leaves the chat (from the agent app): it stays in the users with
+   * `present: false` (`user_removed_from_chat`) and must be added again to send anything.
+   */
+  removeUser: (input: RemoveUserInput) => { chatId: string; userId: string };
   /**
    * Schema drift, for tests: appends `event` to the chat's latest thread exactly as given
    * (`id` and `created_at` filled in when absent), without a webhook. LiveChat adds event
@@ -124,6 +130,7 @@ export const SCENARIO_METHODS: readonly ScenarioMethod[] = [
   'close',
   'deleteEvent',
   'injectEvent',
+  'removeUser',
   'setRoutingStatus',
   'setBotStatus',
   'createBot',
@@ -377,6 +384,20 @@ export const createScenario = (chats: Chats): Scenario => {
       }
       chats.deleteEvent(chat, thread, event, CUSTOMER);
       return { chatId: chat.id, threadId: thread.id, eventId };
+    },
+    removeUser: (input) => {
+      const body = asBody(input);
+      const chat = chatOf(body);
+      const userId = requireString(body, 'userId');
+      const member = chat.members.find((candidate) => candidate.id === userId && candidate.present);
+      if (!member) {
+        throw notFound(`User ${userId} is not in chat ${chat.id}`);
+      }
+      if (member.kind === 'customer') {
+        throw validationError('The customer cannot be removed from the chat');
+      }
+      chats.removeMember(chat, member, undefined, AGENT_APP);
+      return { chatId: chat.id, userId };
     },
     injectEvent: (input) => {
       const body = asBody(input);

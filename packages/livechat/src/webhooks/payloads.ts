@@ -10,7 +10,10 @@ export const ChatUser = z.looseObject({
   type: z.string(),
   name: z.string().optional(),
   email: z.string().optional(),
+  // Users who left stay in the chat with `present: false`; only present users can send events.
   present: z.boolean().optional(),
+  // Agents (bots too): `all`, or `agents` when added visible to agents only.
+  visibility: z.string().optional(),
 });
 export type ChatUser = z.output<typeof ChatUser>;
 
