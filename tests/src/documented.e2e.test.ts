@@ -22,6 +22,17 @@ import { type Stack, startStack } from './stack.js';
 const workerLine = (stack: Stack, where: (line: LogLine) => boolean): Promise<LogLine> =>
   Promise.any(stack.workers.map((worker) => worker.waitForLine(where)));
 
+/** add_user_to_chat calls about `chatId`: [status, request]. */
+const joinsOf = (stack: Stack, chatId: string) =>
+  stack.sandbox.journal
+    .calls()
+    .filter(
+      (call) =>
+        call.action === 'add_user_to_chat' &&
+        (call.request as { chat_id?: string }).chat_id === chatId,
+    )
+    .map((call) => [call.status, call.request]);
+
 const skippedLine =
   (action: string, chatId: string) =>
   (line: LogLine): boolean =>
@@ -76,6 +87,19 @@ describe('webhooks straight to ingest', () => {
     });
   });
 
+  it('the bot (supervisor, as nudge setup makes it) is never routed chats; it joins to act', async ({
+    expect,
+  }) => {
+    // No agentIds: LiveChat's routing decides, and it skips supervisor bots.
+    const { chatId } = stack.sandbox.scenario.openChat({ message: 'Hello?' });
+    const users = (stack.sandbox.scenario.getChat({ chatId }) as { users: { id: string }[] }).users;
+    expect(users.map((user) => user.id)).not.toContain(stack.botId);
+    await waitForBotEventsIn(stack, chatId, PREFIX.idle);
+    expect(joinsOf(stack, chatId)).toEqual([
+      [200, expect.objectContaining({ user_id: stack.botId, visibility: 'all' })],
+    ]);
+  });
+
   it('a bot that left the chat (present: false) is added again before it talks', async ({
     expect,
   }) => {
@@ -86,14 +110,7 @@ describe('webhooks straight to ingest', () => {
     stack.sandbox.scenario.removeUser({ chatId, userId: stack.botId });
     const [nudge] = await waitForBotEventsIn(stack, chatId, PREFIX.idle);
     expect(nudge?.botId).toBe(stack.botId);
-    const joins = stack.sandbox.journal
-      .calls()
-      .filter(
-        (call) =>
-          call.action === 'add_user_to_chat' &&
-          (call.request as { chat_id?: string }).chat_id === chatId,
-      );
-    expect(joins.map((call) => [call.status, call.request])).toEqual([
+    expect(joinsOf(stack, chatId)).toEqual([
       [200, expect.objectContaining({ user_id: stack.botId, visibility: 'all' })],
     ]);
   });

@@ -197,7 +197,14 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     baseUrl: sandbox.url,
     auth: { type: 'pat', accountId, pat },
   });
-  const bot = await admin.createBot({ name: 'Nudge E2E', owner_client_id: clientId });
+  // As `nudge setup` creates it: `supervisor` in the default group, so LiveChat's routing never
+  // assigns it chats (it joins only when a rule acts) while it can still reach them.
+  const bot = await admin.createBot({
+    name: 'Nudge E2E',
+    owner_client_id: clientId,
+    default_group_priority: 'supervisor',
+    groups: [{ id: 0, priority: 'supervisor' }],
+  });
   await registerWebhooks({
     client: admin,
     clientId,

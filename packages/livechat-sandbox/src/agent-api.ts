@@ -55,6 +55,23 @@ const requirePresence = (chat: Chat, requester: Requester) => {
   return member;
 };
 
+/**
+ * The chat, if the requester may reach it. A bot token carries `chats--access:rw` only: it
+ * reaches chats of the bot's groups ("the agent groups and the chat groups must overlap"). The
+ * same holds for a v3.5 bot acted as through X-Author-Id (the bot's access, not the agent's).
+ * Agents' group memberships are not modelled (seeded agents are in every group they need).
+ */
+const chatFor = (ctx: ActionContext, requester: Requester, chatId: string): Chat => {
+  const chat = ctx.chats.getChat(requester.organizationId, chatId);
+  if (requester.type === 'bot' && !ctx.chats.botHasAccess(requester.bot, chat)) {
+    throw new ApiError(
+      'missing_access',
+      `Bot ${requester.bot.id} has no access to chat ${chat.id}: not in its groups (${chat.access.group_ids.join(', ')})`,
+    );
+  }
+  return chat;
+};
+
 const requireActive = (chat: Chat): Thread => {
   const thread = latestThread(chat);
   if (!thread.active) {
@@ -113,7 +130,7 @@ const sendEvent = (ctx: ActionContext): JsonValue => {
   const draft = parseEvent(requireObject(ctx.body, 'event'));
   // `attach_to_last_thread` was dropped from the docs (§4.6); accepted and ignored.
   optionalBoolean(ctx.body, 'attach_to_last_thread');
-  const chat = ctx.chats.getChat(requester.organizationId, chatId);
+  const chat = chatFor(ctx, requester, chatId);
   const member = requirePresence(chat, requester);
   const thread = requireActive(chat);
   if (member.visibility === 'agents' && draft.visibility === 'all') {
@@ -129,7 +146,7 @@ const sendEvent = (ctx: ActionContext): JsonValue => {
 
 const getChat = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const threadId = optionalString(ctx.body, 'thread_id');
   const thread = threadId === undefined ? latestThread(chat) : ctx.chats.getThread(chat, threadId);
   return ctx.chats.serializeChat(chat, thread, viewerOf(requester, ctx.version));
@@ -239,6 +256,10 @@ const listChats = (ctx: ActionContext): JsonValue => {
     if (chat.organizationId !== requester.organizationId) {
       return false;
     }
+    // A bot lists only the chats of its groups (see chatFor).
+    if (requester.type === 'bot' && !ctx.chats.botHasAccess(requester.bot, chat)) {
+      return false;
+    }
     const isActive = latestThread(chat).active;
     if (ctx.version === '3.5' && !includeActive && isActive) {
       return false;
@@ -298,7 +319,7 @@ const summarizeChat = (ctx: ActionContext, chat: Chat, viewer: Viewer): JsonObje
 
 const listThreads = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const { query, offset, sortOrder, limit } = readPaging(ctx.body, 3);
   const minEvents = optionalInteger(query, 'min_events_count', 'min_events_count', { min: 1 });
   const filters = optionalObject(query, 'filters') ?? {};
@@ -379,7 +400,7 @@ const listRoutingStatuses = (ctx: ActionContext): JsonValue => {
 
 const tagAction = (ctx: ActionContext, add: boolean): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const thread = ctx.chats.getThread(chat, requireString(ctx.body, 'thread_id'));
   const tag = requireString(ctx.body, 'tag');
   // Inactive threads can be tagged (tagging after a chat is common). Repeating a tag, or
@@ -394,7 +415,7 @@ const tagAction = (ctx: ActionContext, add: boolean): JsonValue => {
 
 const deactivateChat = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'id'));
   const ignorePresence = optionalBoolean(ctx.body, 'ignore_requester_presence') ?? false;
   requireActive(chat);
   if (!ignorePresence) {
@@ -406,7 +427,7 @@ const deactivateChat = (ctx: ActionContext): JsonValue => {
 
 const addUserToChat = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const userId = requireString(ctx.body, 'user_id');
   const userType = requireEnum(ctx.body, 'user_type', ['agent', 'customer'] as const);
   const visibility = requireEnum(ctx.body, 'visibility', VISIBILITIES);
@@ -417,6 +438,11 @@ const addUserToChat = (ctx: ActionContext): JsonValue => {
   }
   if ((kind === 'customer') !== (userType === 'customer')) {
     throw validationError(`\`user_type\` ${userType} does not match user ${userId}`);
+  }
+  // "Additional agents must also have access to the chat": a bot only to its groups' chats.
+  const added = kind === 'bot' ? ctx.chats.store.bots.get(userId) : undefined;
+  if (added && !ctx.chats.botHasAccess(added, chat)) {
+    throw new ApiError('missing_access', `Bot ${userId} has no access to chat ${chat.id}`);
   }
   requireActive(chat);
   // Taken literally from the docs: without `ignore_requester_presence` the requester must be
@@ -443,7 +469,7 @@ const addUserToChat = (ctx: ActionContext): JsonValue => {
  */
 const removeUserFromChat = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const userId = requireString(ctx.body, 'user_id');
   const userType = requireString(ctx.body, 'user_type');
   if (userType !== 'agent') {

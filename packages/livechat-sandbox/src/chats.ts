@@ -3,6 +3,7 @@ import { type Clock, createCustomerId, createShortId } from './ids.js';
 import { cloneJson, type JsonObject, type JsonValue } from './json.js';
 import {
   type ApiVersion,
+  type Bot,
   type Chat,
   type ChatEvent,
   type ChatMember,
@@ -55,6 +56,9 @@ export const renderEvent = (event: ChatEvent, viewer: Viewer): JsonObject => {
   return stripped;
 };
 
+/** Bot group priorities routing assigns chats to, best first (`supervisor` never). */
+const ROUTED_PRIORITIES = ['first', 'normal', 'last'];
+
 /** The fields of a new event; `id`, `created_at` and `visibility` are filled in. */
 export type EventDraft = JsonObject & { type: string; visibility?: Visibility };
 
@@ -65,6 +69,8 @@ export type Chats = {
   readonly clock: Clock;
   /** Finds a customer, agent or bot of the organization by ID. */
   findUserKind: (organizationId: string, userId: string) => UserKind | undefined;
+  /** Whether `bot` may reach `chat`: a bot token's `chats--access` covers its groups' chats. */
+  botHasAccess: (bot: Bot, chat: Chat) => boolean;
   getChat: (organizationId: string, chatId: string) => Chat;
   getThread: (chat: Chat, threadId: string) => Thread;
   serializeUser: (chat: Chat, member: ChatMember, viewer: Viewer) => JsonObject;
@@ -79,13 +85,17 @@ export type Chats = {
   createChat: (input: {
     organizationId: string;
     customer: Customer;
-    memberIds: string[];
+    /** Agents or bots in the chat from the start; undefined: LiveChat's routing picks (bots). */
+    memberIds: string[] | undefined;
     groupId: number;
     sourceClientId: string;
     initialEvents: EventDraft[];
     source: WebhookSource;
   }) => { chat: Chat; thread: Thread };
-  /** Starts a new thread in an inactive chat and announces it (`incoming_chat`). */
+  /**
+   * Starts a new thread in an inactive chat and announces it (`incoming_chat`); routed to a
+   * bot when no agent or bot is present any more.
+   */
   startThread: (chat: Chat, initialEvents: EventDraft[], source: WebhookSource) => Thread;
   /** Appends an event to a thread and announces it (`incoming_event`). */
   addEvent: (chat: Chat, thread: Thread, draft: EventDraft, source: WebhookSource) => ChatEvent;
@@ -167,6 +177,51 @@ export const createChats = ({
       return 'bot';
     }
     return undefined;
+  };
+
+  const botHasAccess = (bot: Bot, chat: Chat): boolean =>
+    bot.groups.some((group) => chat.access.group_ids.includes(group.id));
+
+  /** Chats the bot is present in whose latest thread is active: what counts against its limit. */
+  const activeChatsOf = (botId: string): number => {
+    let count = 0;
+    for (const chat of store.chats.values()) {
+      if (
+        latestThread(chat).active &&
+        chat.members.some((member) => member.id === botId && member.present)
+      ) {
+        count += 1;
+      }
+    }
+    return count;
+  };
+
+  /**
+   * LiveChat's routing, simulated for bots only: a deliberate simplification, because a bot
+   * being routed chats it was never meant to take is what Nudge must avoid (its bots are
+   * `supervisor`). The chat goes to an `accepting_chats` bot of one of its groups with priority
+   * `first`, `normal` or `last` — `supervisor` bots "will not get any chats assigned
+   * automatically" — and a free slot (`max_chats_count`): `first` before `normal` before
+   * `last`, ties to the bot with the fewest active chats. Human agents are never routed here
+   * (scenarios put them in with `agentIds`).
+   */
+  const routedBot = (organizationId: string, groupIds: readonly number[]): Bot | undefined => {
+    const candidates: Array<{ bot: Bot; rank: number; load: number }> = [];
+    for (const bot of store.bots.values()) {
+      if (bot.organizationId !== organizationId || bot.routingStatus !== 'accepting_chats') {
+        continue;
+      }
+      const ranks = bot.groups
+        .filter((group) => groupIds.includes(group.id))
+        .map((group) => ROUTED_PRIORITIES.indexOf(group.priority))
+        .filter((rank) => rank !== -1);
+      const load = activeChatsOf(bot.id);
+      if (ranks.length > 0 && load < bot.maxChatsCount) {
+        candidates.push({ bot, rank: Math.min(...ranks), load });
+      }
+    }
+    candidates.sort((a, b) => a.rank - b.rank || a.load - b.load);
+    return candidates[0]?.bot;
   };
 
   const authorTypeOf = (
@@ -292,7 +347,7 @@ export const createChats = ({
       id: uniqueShortId((id) => store.threadOwners.has(id)),
       active: true,
       createdAt: clock.timestamp(),
-      userIds: chat.members.map((member) => member.id),
+      userIds: chat.members.filter((member) => member.present).map((member) => member.id),
       events: [],
       properties: {
         routing: { continuous: false, idle: false, unassigned: false },
@@ -333,6 +388,7 @@ export const createChats = ({
     store,
     clock,
     findUserKind,
+    botHasAccess,
     getChat: (organizationId, chatId) => {
       const chat = store.chats.get(chatId);
       // Another organization's chat does not exist for this requester.
@@ -383,7 +439,8 @@ export const createChats = ({
       const members: ChatMember[] = [
         { id: customer.id, kind: 'customer', present: true, visibility: 'all' },
       ];
-      for (const id of memberIds) {
+      const routed = memberIds === undefined ? routedBot(organizationId, [groupId]) : undefined;
+      for (const id of memberIds ?? (routed ? [routed.id] : [])) {
         const kind = findUserKind(organizationId, id);
         if (kind === undefined || kind === 'customer') {
           throw notFound(`Agent or bot not found: ${id}`);
@@ -414,6 +471,18 @@ export const createChats = ({
     startThread: (chat, initialEvents, source) => {
       if (latestThread(chat).active) {
         throw new ApiError('validation', `Chat ${chat.id} already has an active thread`);
+      }
+      // Agents and bots still present stay (as if routed back to them); with none, routing.
+      const staffed = chat.members.some((member) => member.kind !== 'customer' && member.present);
+      const routed = staffed ? undefined : routedBot(chat.organizationId, chat.access.group_ids);
+      if (routed) {
+        const member = chat.members.find((candidate) => candidate.id === routed.id);
+        if (member) {
+          member.present = true;
+          member.visibility = 'all';
+        } else {
+          chat.members.push({ id: routed.id, kind: 'bot', present: true, visibility: 'all' });
+        }
       }
       const sourceClientId = latestThread(chat).properties.source?.client_id;
       const thread = newThread(

@@ -29,7 +29,10 @@ export type OpenChatInput = {
   organizationId?: string;
   /** An existing customer's `id`, or the name/e-mail of a new one. */
   customer?: { id?: string; name?: string; email?: string };
-  /** Agents or bots in the chat from the start (LiveChat routed it to them). */
+  /**
+   * Agents or bots in the chat from the start (LiveChat routed it to them). Without it, the
+   * sandbox routes the chat like LiveChat would to a bot (accepting chats, not `supervisor`).
+   */
   agentIds?: string[];
   groupId?: number;
   /** The customer's first message; it arrives inside `incoming_chat`, like a pre-chat start. */
@@ -221,7 +224,8 @@ export const createScenario = (chats: Chats): Scenario => {
       const { chat, thread } = chats.createChat({
         organizationId,
         customer,
-        memberIds: optionalStringArray(body, 'agentIds') ?? [],
+        // Without `agentIds`, LiveChat's routing decides (simulated for bots, chats.ts).
+        memberIds: optionalStringArray(body, 'agentIds'),
         groupId: optionalInteger(body, 'groupId', 'groupId', { min: 0 }) ?? 0,
         sourceClientId: optionalString(body, 'sourceClientId') ?? WIDGET_CLIENT_ID,
         initialEvents: message === undefined ? [] : [{ type: 'message', text: message }],
