@@ -2,10 +2,12 @@ import type { OrganizationRules } from '@nudge/config';
 import {
   type BotTokenCache,
   createLivechatClient,
+  createRegionStore,
   type LivechatAuth,
   type LivechatClient,
   type LivechatIssuerAuth,
   type LivechatLogger,
+  type LivechatRegionStore,
   type LivechatSkippedEvent,
 } from '@nudge/livechat';
 
@@ -42,6 +44,17 @@ export const createLivechatClients = ({
   onSkippedEvent,
 }: CreateLivechatClientsOptions): LivechatClients => {
   const clients = new Map<string, LivechatClient>();
+  // One region per organization, shared by its clients: when LiveChat misdirects one of them
+  // (misdirected_request names the right data center), all of them go there from then on.
+  const regions = new Map<string, LivechatRegionStore>();
+  const regionOf = (organization: OrganizationRules) => {
+    let store = regions.get(organization.organizationId);
+    if (!store) {
+      store = createRegionStore(organization.region);
+      regions.set(organization.organizationId, store);
+    }
+    return store;
+  };
   // Legacy/Deprecation notices once per process, not once per client.
   const seenNoticeHeaders = new Set<string>();
   const build = (key: string, organization: OrganizationRules, auth: LivechatAuth) => {
@@ -52,7 +65,7 @@ export const createLivechatClients = ({
         baseUrl,
         version: organization.apiVersion,
         timeoutMs,
-        region: organization.region,
+        regionStore: regionOf(organization),
         log,
         seenNoticeHeaders,
         ...(onSkippedEvent ? { onSkippedEvent } : {}),

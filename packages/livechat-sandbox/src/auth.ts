@@ -2,7 +2,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Viewer } from './chats.js';
 import { ApiError, validationError } from './errors.js';
 import type { CallIdentity } from './journal.js';
-import { type Agent, type ApiVersion, BOT_TOKEN_SCOPES, type Bot, type Store } from './store.js';
+import {
+  type Agent,
+  type ApiVersion,
+  BOT_TOKEN_SCOPES,
+  type Bot,
+  DEFAULT_REGION,
+  type Store,
+} from './store.js';
 
 /** The requester of an API call. */
 export type Requester =
@@ -180,6 +187,23 @@ export const resolveRequester = ({
     scopes: requester.scopes,
     impersonatedBy: requester.agent,
   };
+};
+
+/**
+ * The requester's organization is served from one data center (`region`); a request sent to
+ * another (`X-Region`, absent = `dal`) answers misdirected_request naming the right one in
+ * `error.data.region` ("this is where the client should be connected").
+ */
+export const checkRegion = (
+  store: Store,
+  requester: Requester,
+  headers: IncomingHttpHeaders,
+): void => {
+  const region = store.organizations.get(requester.organizationId)?.region ?? DEFAULT_REGION;
+  const sent = headerValue(headers, 'x-region') ?? DEFAULT_REGION;
+  if (sent !== region) {
+    throw new ApiError('misdirected_request', 'Wrong region', undefined, { region });
+  }
 };
 
 /**

@@ -14,7 +14,11 @@ export const ROUTING_STATUSES: readonly RoutingStatus[] = [
 export type Visibility = 'all' | 'agents';
 export const VISIBILITIES: readonly Visibility[] = ['all', 'agents'];
 
-export type Organization = { id: string; name: string };
+/** `region`: the data center serving it (`dal`, `fra`); requests elsewhere are misdirected. */
+export type Organization = { id: string; name: string; region: string };
+
+/** Requests without `X-Region` go to `dal`, LiveChat's default data center. */
+export const DEFAULT_REGION = 'dal';
 
 export type ClientApp = { clientId: string; name: string };
 
@@ -156,7 +160,12 @@ export type Chat = {
   access: { group_ids: number[] };
 };
 
-export type SeedOrganization = { id: string; name?: string };
+export type SeedOrganization = {
+  id: string;
+  name?: string;
+  /** Its data center; `dal` by default. */
+  region?: string;
+};
 export type SeedClientApp = {
   clientId: string;
   name?: string;
@@ -281,7 +290,11 @@ export const createStore = (seed: SandboxSeed): Store => {
     }
   };
   for (const org of seed.organizations) {
-    store.organizations.set(org.id, { id: org.id, name: org.name ?? org.id });
+    store.organizations.set(org.id, {
+      id: org.id,
+      name: org.name ?? org.id,
+      region: org.region ?? DEFAULT_REGION,
+    });
   }
   for (const app of seed.clientApps) {
     store.clientApps.set(app.clientId, { clientId: app.clientId, name: app.name ?? app.clientId });

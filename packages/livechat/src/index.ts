@@ -28,6 +28,7 @@ export {
   LivechatRetryableError,
   LivechatUnrecoverableError,
 } from './client/errors.js';
+export { createRegionStore, type LivechatRegionStore } from './client/region.js';
 export type {
   AddUserToChatRequest,
   BotField,

@@ -26,12 +26,12 @@ export const BOT = {
   name: 'Nudge Bot',
 } as const;
 
-/** A sandbox seeded with the default organization, app, agent and one bot (offline). */
+/** A sandbox seeded with the default organization, app, agent (or `seed`'s) and one bot (offline). */
 export const startSandbox = (options: SandboxOptions = {}): Promise<Sandbox> =>
   createSandbox({
     ...options,
     seed: {
-      ...createDefaultSeed(),
+      ...(options.seed ?? createDefaultSeed()),
       bots: [
         {
           id: BOT.id,

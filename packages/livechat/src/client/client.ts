@@ -11,6 +11,7 @@ import {
   redactValue,
   sanitizeCause,
 } from './errors.js';
+import { createRegionStore, type LivechatRegionStore } from './region.js';
 import type {
   AddUserToChatRequest,
   CreateBotRequest,
@@ -114,8 +115,14 @@ export type CreateLivechatClientOptions = {
   version?: LivechatApiVersion;
   /** Per HTTP call; default 10 s. */
   timeoutMs?: number;
-  /** Sent as `X-Region` (e.g. `fra`) when set. */
+  /** Sent as `X-Region` (e.g. `fra`) when set; the start of `regionStore` when that is omitted. */
   region?: string;
+  /**
+   * The organization's region, shared by its clients: on misdirected_request the client
+   * retries once where `error.data.region` says and remembers it here. One per client by
+   * default.
+   */
+  regionStore?: LivechatRegionStore;
   log?: LivechatLogger;
   fetch?: typeof fetch;
   /**
@@ -228,6 +235,17 @@ const secretsOf = (auth: LivechatAuth | LivechatIssuerAuth): string[] => {
   }
 };
 
+/** The region a misdirected_request error names in `error.data.region`, if any. */
+const misdirectedTo = (err: unknown): string | undefined => {
+  if (!(err instanceof LivechatError) || err.type !== 'misdirected_request') {
+    return undefined;
+  }
+  const { data } = err;
+  const region =
+    typeof data === 'object' && data !== null && 'region' in data ? data.region : undefined;
+  return typeof region === 'string' && region !== '' ? region : undefined;
+};
+
 /** The `Authorization` value of PAT or Bearer credentials. */
 const authorizationOf = (auth: LivechatIssuerAuth): string =>
   auth.type === 'pat' ? `Basic ${basicValue(auth.accountId, auth.pat)}` : `Bearer ${auth.token}`;
@@ -239,6 +257,7 @@ export const createLivechatClient = ({
   version = '3.6',
   timeoutMs = DEFAULT_LIVECHAT_TIMEOUT_MS,
   region,
+  regionStore = createRegionStore(region),
   log,
   fetch: fetchImpl = globalThis.fetch,
   seenNoticeHeaders = new Set<string>(),
@@ -279,7 +298,7 @@ export const createLivechatClient = ({
     }
   };
 
-  const post = async (
+  const postOnce = async (
     api: LivechatApi,
     action: string,
     body: object,
@@ -294,6 +313,7 @@ export const createLivechatClient = ({
     if (api === 'agent' && auth.type !== 'bot' && auth.authorId !== undefined) {
       headers['X-Author-Id'] = auth.authorId;
     }
+    const region = regionStore.get();
     if (region !== undefined) {
       headers['X-Region'] = region;
     }
@@ -375,6 +395,35 @@ export const createLivechatClient = ({
       message: `HTTP ${status} without a LiveChat error body${snippet ? `: ${snippet}` : ''}`,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
+  };
+
+  /**
+   * One call, retried once in the right data center when LiveChat answers misdirected_request
+   * with `error.data.region` ("this is where the client should be connected"); the region is
+   * remembered for the organization's other calls. Anything else, or a second misdirection,
+   * is thrown (misdirected_request is retryable: the next attempt goes to the new region).
+   */
+  const post = async (
+    api: LivechatApi,
+    action: string,
+    body: object,
+    authorization: string,
+    options: RequestOptions,
+  ): Promise<Answer> => {
+    try {
+      return await postOnce(api, action, body, authorization, options);
+    } catch (err) {
+      const region = misdirectedTo(err);
+      if (region === undefined || region === regionStore.get()) {
+        throw err;
+      }
+      log?.warn(
+        { action, version, from: regionStore.get() ?? 'dal', region },
+        'LiveChat misdirected the request; retrying in its region and staying there',
+      );
+      regionStore.set(region);
+      return postOnce(api, action, body, authorization, options);
+    }
   };
 
   const validate = <S extends z.ZodType>(action: string, schema: S, answer: Answer) => {
