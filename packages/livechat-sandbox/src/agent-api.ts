@@ -10,7 +10,14 @@ import { hasScope, type Requester, requesterUserId, viewerOf } from './auth.js';
 import { type EventDraft, renderEvent, type Viewer } from './chats.js';
 import { ApiError, notFound, validationError } from './errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
-import { type Chat, latestThread, ROUTING_STATUSES, type Thread, VISIBILITIES } from './store.js';
+import {
+  type ApiVersion,
+  type Chat,
+  latestThread,
+  ROUTING_STATUSES,
+  type Thread,
+  VISIBILITIES,
+} from './store.js';
 import {
   optionalBoolean,
   optionalEnum,
@@ -34,7 +41,8 @@ const EVENT_FIELDS: Readonly<Record<string, { required: string[]; optional: stri
     required: ['url'],
     optional: ['name', 'content_type', 'size', 'width', 'height', 'alternative_text'],
   },
-  rich_message: { required: ['template_id', 'elements'], optional: [] },
+  // `elements` is optional ("Required: no", up to 10) in both versions.
+  rich_message: { required: ['template_id'], optional: ['elements'] },
   custom: { required: [], optional: ['content'] },
   filled_form: { required: ['form_id', 'fields'], optional: ['form_type'] },
   form: { required: ['form_id', 'fields'], optional: ['form_type'] },
@@ -80,7 +88,14 @@ const requireActive = (chat: Chat): Thread => {
   return thread;
 };
 
-const parseEvent = (event: JsonObject): EventDraft => {
+/** Rich message templates per version (v3.6 added `ecommerce`). */
+const RICH_MESSAGE_TEMPLATES: Readonly<Record<ApiVersion, readonly string[]>> = {
+  '3.5': ['cards', 'sticker', 'quick_replies'],
+  '3.6': ['cards', 'sticker', 'quick_replies', 'ecommerce'],
+};
+const MAX_RICH_MESSAGE_ELEMENTS = 10;
+
+const parseEvent = (event: JsonObject, version: ApiVersion): EventDraft => {
   const type = requireString(event, 'type', 'event.type');
   if (type === 'system') {
     // v3.6 structured system events cannot be sent (§2.7); v3.5 does not know them.
@@ -107,6 +122,20 @@ const parseEvent = (event: JsonObject): EventDraft => {
       draft[field] = value;
     }
   }
+  if (type === 'rich_message') {
+    optionalEnum(event, 'template_id', RICH_MESSAGE_TEMPLATES[version], 'event.template_id');
+    const { elements } = draft;
+    if (
+      elements !== undefined &&
+      (!Array.isArray(elements) ||
+        elements.length > MAX_RICH_MESSAGE_ELEMENTS ||
+        !elements.every(isJsonObject))
+    ) {
+      throw validationError(
+        `\`event.elements\` must be an array of at most ${MAX_RICH_MESSAGE_ELEMENTS} objects`,
+      );
+    }
+  }
   if (type === 'message') {
     if (typeof draft.text !== 'string') {
       throw validationError('`event.text` must be a string');
@@ -127,7 +156,7 @@ const parseEvent = (event: JsonObject): EventDraft => {
 const sendEvent = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
   const chatId = requireString(ctx.body, 'chat_id');
-  const draft = parseEvent(requireObject(ctx.body, 'event'));
+  const draft = parseEvent(requireObject(ctx.body, 'event'), ctx.version);
   // `attach_to_last_thread` was dropped from the docs (§4.6); accepted and ignored.
   optionalBoolean(ctx.body, 'attach_to_last_thread');
   const chat = chatFor(ctx, requester, chatId);
@@ -359,12 +388,16 @@ const setRoutingStatus = (ctx: ActionContext): JsonValue => {
     throw validationError('`status` offline is allowed for bots only');
   }
   const self = agentId === requesterUserId(requester);
+  // Bots: `agents-bot--my:rw` covers the bots "that belong to the client_id related to the
+  // token" — a bot token's own app, an agent token's app; a PAT has no client ID, so it
+  // needs `agents-bot--all:rw` ("any bots within a license").
   const allowed = bot
     ? requester.type === 'bot'
-      ? // A bot token manages itself and its app's other bots (agents-bot--my).
-        self || requester.bot.ownerClientId === bot.ownerClientId
-      : hasScope(requester.scopes, 'agents-bot--my:rw') ||
-        hasScope(requester.scopes, 'agents-bot--all:rw')
+      ? self || requester.bot.ownerClientId === bot.ownerClientId
+      : hasScope(requester.scopes, 'agents-bot--all:rw') ||
+        (hasScope(requester.scopes, 'agents-bot--my:rw') &&
+          requester.clientId !== undefined &&
+          requester.clientId === bot.ownerClientId)
     : requester.type === 'agent' &&
       ((self && hasScope(requester.scopes, 'agents--my:rw')) ||
         hasScope(requester.scopes, 'agents--all:rw'));

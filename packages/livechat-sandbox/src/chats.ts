@@ -239,9 +239,14 @@ export const createChats = ({
     return kind === 'customer' ? 'customer' : 'agent';
   };
 
-  const serializeUser = (chat: Chat, member: ChatMember, _viewer: Viewer): JsonObject => {
+  const serializeUser = (chat: Chat, member: ChatMember, viewer: Viewer): JsonObject => {
     if (member.kind === 'customer') {
       const customer = store.customers.get(member.id);
+      const visit = {
+        started_at: latestThread(chat).createdAt,
+        ip: '198.51.100.23',
+        geolocation: { country_code: 'PL' },
+      };
       return {
         id: member.id,
         type: 'customer',
@@ -249,11 +254,8 @@ export const createChats = ({
         ...(customer?.email === undefined ? {} : { email: customer.email }),
         present: member.present,
         created_at: customer?.createdAt ?? chat.createdAt,
-        last_visit: {
-          started_at: latestThread(chat).createdAt,
-          ip: '198.51.100.23',
-          geolocation: { country_code: 'PL' },
-        },
+        // v3.6 renamed the customer's `last_visit` to `visit` (changelog).
+        ...(viewer.version === '3.5' ? { last_visit: visit } : { visit }),
         statistics: {
           chats_count: customer?.chatsCount ?? 1,
           threads_count: customer?.threadsCount ?? 1,
@@ -377,8 +379,9 @@ export const createChats = ({
     dispatcher.emit({
       organizationId: chat.organizationId,
       action: 'incoming_chat',
-      // Apps get what a bot would read.
-      payload: incomingChatPayload(chat, thread, { version: '3.6', deletedEvents: 'stripped' }),
+      // Apps get what a bot would read, in the registration's version.
+      payload: (version) =>
+        incomingChatPayload(chat, thread, { version, deletedEvents: 'stripped' }),
       chat,
       source,
     });
@@ -618,14 +621,14 @@ export const createChats = ({
       dispatcher.emit({
         organizationId: chat.organizationId,
         action: 'user_added_to_chat',
-        payload: {
+        payload: (version) => ({
           chat_id: chat.id,
           thread_id: thread.id,
-          user: serializeUser(chat, member, { version: '3.6', deletedEvents: 'stripped' }),
+          user: serializeUser(chat, member, { version, deletedEvents: 'stripped' }),
           user_type: kind === 'customer' ? 'customer' : 'agent',
           reason: 'manual',
           ...(requesterId === undefined ? {} : { requester_id: requesterId }),
-        },
+        }),
         chat,
         source,
       });

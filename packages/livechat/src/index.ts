@@ -45,6 +45,7 @@ export type {
   ListChatsRequest,
   ListRoutingStatusesRequest,
   ListThreadsRequest,
+  ListWebhooksRequest,
   OutgoingEvent,
   OwnerClientRequest,
   PropertyFilter,

@@ -10,8 +10,9 @@ import {
   startSandbox,
 } from './client-helpers.js';
 
-// Threads as LiveChat returns them to a bot: deleted events (v3.6) in their stripped form, and
-// events our schemas don't know how to read, neither of which may fail the whole chat.
+// What LiveChat returns, as documented: deleted events (v3.6) in the form a bot reads, events
+// our schemas don't know how to read (neither may fail the whole chat), and shapes that differ
+// per version or are optional.
 
 let sandbox: Sandbox | undefined;
 let scope: RedisScope | undefined;
@@ -101,5 +102,48 @@ describe('events that do not parse', () => {
         msg: 'LiveChat event skipped: it does not match our schema',
       },
     ]);
+  });
+});
+
+describe('documented shapes per version', () => {
+  it("reads the customer's visit (v3.6) and last_visit (v3.5)", async () => {
+    const { sandbox, scope, chatId } = await setup();
+    for (const [version, field] of [
+      ['3.6', 'visit'],
+      ['3.5', 'last_visit'],
+    ] as const) {
+      const client = clientFor(sandbox, scope, { mode: 'pat', version });
+      const chat = await client.getChat({ chat_id: chatId });
+      const customer = chat.users.find((user) => user.type === 'customer');
+      expect(customer?.[field]?.started_at, version).toEqual(expect.any(String));
+    }
+  });
+
+  it('sends and reads back a rich message without elements', async () => {
+    const { sandbox, scope, chatId } = await setup();
+    const client = clientFor(sandbox, scope, { mode: 'bot', version: '3.6' });
+    const { event_id: eventId } = await client.sendEvent({
+      chat_id: chatId,
+      event: { type: 'rich_message', template_id: 'quick_replies' },
+    });
+    const chat = await client.getChat({ chat_id: chatId });
+    expect(chat.thread.events.find((event) => event.id === eventId)).toMatchObject({
+      type: 'rich_message',
+      template_id: 'quick_replies',
+      elements: [],
+    });
+  });
+
+  it('list_webhooks and unregister_webhook always take owner_client_id', async () => {
+    const { sandbox, scope } = await setup();
+    const client = clientFor(sandbox, scope, { mode: 'bearer', version: '3.6' });
+    // @ts-expect-error owner_client_id is required, also with a Bearer token
+    await expect(client.listWebhooks({})).rejects.toMatchObject({ type: 'validation' });
+    // @ts-expect-error owner_client_id is required, also with a Bearer token
+    await expect(client.unregisterWebhook({ id: 'x' })).rejects.toMatchObject({
+      type: 'validation',
+    });
+    const { clientId } = sandbox.credentials;
+    expect(await client.listWebhooks({ owner_client_id: clientId })).toEqual([]);
   });
 });

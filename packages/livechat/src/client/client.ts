@@ -24,6 +24,7 @@ import type {
   ListChatsRequest,
   ListRoutingStatusesRequest,
   ListThreadsRequest,
+  ListWebhooksRequest,
   OwnerClientRequest,
   RegisterWebhookRequest,
   SendEventRequest,
@@ -178,10 +179,11 @@ export type LivechatClient = {
     options?: RequestOptions,
   ) => Promise<RegisterWebhookResponse>;
   listWebhooks: (
-    request?: OwnerClientRequest,
+    request: ListWebhooksRequest,
     options?: RequestOptions,
   ) => Promise<ListWebhooksResponse>;
   unregisterWebhook: (request: UnregisterWebhookRequest, options?: RequestOptions) => Promise<void>;
+  /** Only for an app installed in the organization (it never installs one). */
   enableLicenseWebhooks: (request?: OwnerClientRequest, options?: RequestOptions) => Promise<void>;
   disableLicenseWebhooks: (request?: OwnerClientRequest, options?: RequestOptions) => Promise<void>;
   getLicenseWebhooksState: (
@@ -606,7 +608,7 @@ export const createLivechatClient = ({
     },
     registerWebhook: (request, options) =>
       configuration('register_webhook', RegisterWebhookResponse, request, options),
-    listWebhooks: (request = {}, options = {}) =>
+    listWebhooks: (request, options) =>
       configuration('list_webhooks', ListWebhooksResponse, request, options),
     unregisterWebhook: async (request, options) => {
       await configuration('unregister_webhook', EmptyResponse, request, options);

@@ -14,6 +14,9 @@ export const ChatUser = z.looseObject({
   present: z.boolean().optional(),
   // Agents (bots too): `all`, or `agents` when added visible to agents only.
   visibility: z.string().optional(),
+  // Customers: their current visit, `visit` since v3.6 (`last_visit` in v3.5).
+  visit: z.looseObject({}).optional(),
+  last_visit: z.looseObject({}).optional(),
 });
 export type ChatUser = z.output<typeof ChatUser>;
 
