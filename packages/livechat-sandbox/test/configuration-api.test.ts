@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDefaultSeed, type Sandbox } from '../src/index.js';
+import type { Sandbox } from '../src/index.js';
 import {
   CREATE_BOT_RESPONSE,
   GET_BOT_RESPONSE,
@@ -11,7 +11,17 @@ import {
   REGISTER_WEBHOOK_REQUEST,
   REGISTER_WEBHOOK_RESPONSE,
 } from './fixtures/docs-examples.js';
-import { agentCall, at, configCall, setupBot, shapeDiff, startSandbox, str } from './helpers.js';
+import {
+  agentCall,
+  at,
+  configCall,
+  OTHER_ORGANIZATION,
+  seedWithOtherOrganization,
+  setupBot,
+  shapeDiff,
+  startSandbox,
+  str,
+} from './helpers.js';
 
 let sandbox: Sandbox;
 
@@ -288,16 +298,7 @@ describe('bots', () => {
   });
 
   it("issue_bot_token needs an agent's credentials in the organization asked for", async () => {
-    const otherOrganization = '7d1f0a3c-5b2e-4c8d-9e6f-0a1b2c3d4e5f';
-    const seed = createDefaultSeed();
-    seed.organizations.push({ id: otherOrganization });
-    seed.accounts.push({
-      accountId: 'c0ffee00-0000-4000-8000-000000000001',
-      agentId: 'other@example.com',
-      organizationId: otherOrganization,
-      pat: 'dal:other-organization-pat-0001',
-    });
-    sandbox = await startSandbox({ seed });
+    sandbox = await startSandbox({ seed: seedWithOtherOrganization() });
     const bot = await setupBot(sandbox);
     const request = {
       bot_id: bot.botId,
@@ -311,7 +312,7 @@ describe('bots', () => {
     expect(errorOf(anonymous.body).type).toBe('authentication');
     // Another organization's PAT cannot issue this organization's bot tokens.
     const foreign = await configCall(sandbox, 'issue_bot_token', request, {
-      auth: `Basic ${Buffer.from('c0ffee00-0000-4000-8000-000000000001:dal:other-organization-pat-0001').toString('base64')}`,
+      auth: OTHER_ORGANIZATION.authorization,
     });
     expect(foreign.status).toBe(403);
     expect(errorOf(foreign.body)).toMatchObject({

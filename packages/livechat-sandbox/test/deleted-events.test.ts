@@ -1,9 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createDefaultSeed, DEFAULT_ORGANIZATION_ID, type Sandbox } from '../src/index.js';
 import {
   agentCall,
   at,
-  type Receiver,
   registerWebhook,
   setupBot,
   startReceiver,
@@ -16,12 +15,9 @@ import {
 // the original with `deleted: true` (data structures, "Deleted event").
 
 let sandbox: Sandbox;
-let receiver: Receiver | undefined;
 
 afterEach(async () => {
   await sandbox?.close();
-  await receiver?.close();
-  receiver = undefined;
 });
 
 const NORMAL_ACCOUNT = 'd1e2f3a4-0000-4000-8000-00000000000a';
@@ -55,7 +51,8 @@ const chatWithDeletedMessage = async () => {
 describe('deleteEvent (the customer deletes an event)', () => {
   it('announces event_deleted to v3.6 webhooks with the documented payload', async () => {
     sandbox = await startSandbox();
-    receiver = await startReceiver();
+    const receiver = await startReceiver();
+    onTestFinished(() => receiver.close());
     await registerWebhook(sandbox, receiver, { action: 'event_deleted' }, '3.6');
     const { chatId, threadId, eventIds } = sandbox.scenario.openChat({ message: 'Oops' });
     const eventId = eventIds[0] ?? '';

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import {
   ALL_SCOPES,
   createDefaultSeed,
@@ -10,7 +10,6 @@ import {
   agentCall,
   at,
   configCall,
-  type Receiver,
   registerWebhook,
   setupBot,
   startReceiver,
@@ -21,12 +20,9 @@ import {
 // stand-in would be.
 
 let sandbox: Sandbox;
-let receivers: Receiver[] = [];
 
 afterEach(async () => {
   await sandbox?.close();
-  await Promise.all(receivers.map((receiver) => receiver.close()));
-  receivers = [];
 });
 
 const errorType = (body: unknown) => at(body, 'error', 'type');
@@ -36,7 +32,7 @@ describe("the customer's visit", () => {
     sandbox = await startSandbox();
     const v35 = await startReceiver();
     const v36 = await startReceiver();
-    receivers.push(v35, v36);
+    onTestFinished(() => Promise.all([v35.close(), v36.close()]).then(() => undefined));
     await registerWebhook(sandbox, v35, { action: 'incoming_chat' }, '3.5');
     await registerWebhook(sandbox, v36, { action: 'incoming_chat' }, '3.6');
     const { chatId } = sandbox.scenario.openChat({ agentIds: [], message: 'Hi' });

@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { Sandbox } from '../src/index.js';
 import {
   agentCall,
   at,
   configCall,
-  type Receiver,
   registerWebhook,
   startReceiver,
   startSandbox,
@@ -15,12 +14,9 @@ import {
 // chats of the bot's groups.
 
 let sandbox: Sandbox;
-let receiver: Receiver | undefined;
 
 afterEach(async () => {
   await sandbox?.close();
-  await receiver?.close();
-  receiver = undefined;
 });
 
 type Priority = 'first' | 'normal' | 'last' | 'supervisor';
@@ -80,7 +76,8 @@ const staffOf = (chatId: string) =>
 describe('routing (bots)', () => {
   it('assigns a new chat to an accepting bot of its group; never a supervisor', async () => {
     sandbox = await startSandbox();
-    receiver = await startReceiver();
+    const receiver = await startReceiver();
+    onTestFinished(() => receiver.close());
     await registerWebhook(sandbox, receiver, { action: 'incoming_chat' }, '3.6');
     const supervisor = await createBot({ groups: [{ id: 0, priority: 'supervisor' }] });
     const routed = await createBot({ groups: [{ id: 0, priority: 'normal' }] });

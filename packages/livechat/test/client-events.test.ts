@@ -1,34 +1,33 @@
 import type { Sandbox } from '@nudge/livechat-sandbox';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LivechatSkippedEvent } from '../src/index.js';
 import {
   BOT,
   clientFor,
   createLogCollector,
-  openRedisScope,
   type RedisScope,
-  startSandbox,
+  startTestSandbox,
 } from './client-helpers.js';
 
 // What LiveChat returns, as documented: deleted events (v3.6) in the form a bot reads, events
 // our schemas don't know how to read (neither may fail the whole chat), and shapes that differ
 // per version or are optional.
 
-let sandbox: Sandbox | undefined;
-let scope: RedisScope | undefined;
-
-afterEach(async () => {
-  await sandbox?.close();
-  await scope?.cleanup();
-  sandbox = undefined;
-  scope = undefined;
-});
-
 const setup = async () => {
-  sandbox = await startSandbox();
-  scope = openRedisScope(inject('redisUrl'));
+  const { sandbox, scope } = await startTestSandbox();
   const opened = sandbox.scenario.openChat({ agentIds: [BOT.id], message: 'Where is my order?' });
   return { sandbox, scope, ...opened };
+};
+
+/** A bot client that collects the events it skips. */
+const collectingBotClient = (sandbox: Sandbox, scope: RedisScope) => {
+  const skipped: LivechatSkippedEvent[] = [];
+  const client = clientFor(sandbox, scope, {
+    mode: 'bot',
+    version: '3.6',
+    onSkippedEvent: (event) => skipped.push(event),
+  });
+  return { client, skipped };
 };
 
 describe('deleted events', () => {
@@ -36,12 +35,7 @@ describe('deleted events', () => {
     const { sandbox, scope, chatId, threadId, eventIds } = await setup();
     const deletedId = eventIds[0] ?? '';
     sandbox.scenario.deleteEvent({ chatId, eventId: deletedId });
-    const skipped: LivechatSkippedEvent[] = [];
-    const client = clientFor(sandbox, scope, {
-      mode: 'bot',
-      version: '3.6',
-      onSkippedEvent: (event) => skipped.push(event),
-    });
+    const { client, skipped } = collectingBotClient(sandbox, scope);
 
     const chat = await client.getChat({ chat_id: chatId });
     expect(chat.thread.id).toBe(threadId);
@@ -66,12 +60,7 @@ describe('events that do not parse', () => {
       chatId,
       event: { type: 'file', author_id: BOT.id, visibility: 'all' },
     });
-    const skipped: LivechatSkippedEvent[] = [];
-    const client = clientFor(sandbox, scope, {
-      mode: 'bot',
-      version: '3.6',
-      onSkippedEvent: (event) => skipped.push(event),
-    });
+    const { client, skipped } = collectingBotClient(sandbox, scope);
 
     const chat = await client.getChat({ chat_id: chatId });
     expect(chat.thread.events.map((event) => event.id)).toEqual(eventIds);

@@ -1,38 +1,24 @@
 import { createDefaultSeed, type Sandbox } from '@nudge/livechat-sandbox';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRegionStore, LivechatRetryableError } from '../src/index.js';
 import {
   BOT,
   callsOf,
   clientFor,
   createLogCollector,
-  openRedisScope,
-  type RedisScope,
   rejectionOf,
-  startSandbox,
+  startTestSandbox,
 } from './client-helpers.js';
 
 // misdirected_request carries error.data.region: the client retries once there and the
 // organization's clients remember it.
 
-let sandbox: Sandbox | undefined;
-let scope: RedisScope | undefined;
-
-afterEach(async () => {
-  await sandbox?.close();
-  await scope?.cleanup();
-  sandbox = undefined;
-  scope = undefined;
-});
-
 /** The client helpers' sandbox (with its bot), its organization served from `fra`. */
-const setup = async () => {
+const setup = () => {
   const seed = createDefaultSeed();
-  sandbox = await startSandbox({
+  return startTestSandbox({
     seed: { ...seed, organizations: seed.organizations.map((o) => ({ ...o, region: 'fra' })) },
   });
-  scope = openRedisScope(inject('redisUrl'));
-  return { sandbox, scope };
 };
 
 /**
