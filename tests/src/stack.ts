@@ -196,7 +196,14 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     baseUrl: sandbox.url,
     auth: { type: 'pat', accountId, pat },
   });
-  const bot = await admin.createBot({ name: 'Nudge E2E', owner_client_id: clientId });
+  // As `nudge setup` creates it: `supervisor` in the default group, so LiveChat's routing never
+  // assigns it chats (it joins only when a rule acts) while it can still reach them.
+  const bot = await admin.createBot({
+    name: 'Nudge E2E',
+    owner_client_id: clientId,
+    default_group_priority: 'supervisor',
+    groups: [{ id: 0, priority: 'supervisor' }],
+  });
   // License webhooks for every action Nudge stores: they flow whatever the bot's status, so
   // tests can play the status gate. (`nudge setup`'s bot webhooks are tested in the CLI suite.)
   for (const action of WEBHOOK_ACTIONS) {
@@ -216,7 +223,13 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     stringify({
       livechat: { apiVersion: '3.6', clientId },
       defaults: { ...E2E_RULES, ...options.rules },
-      organizations: { [organizationId]: { bot: { id: bot.id, secret: 'env:E2E_BOT_SECRET' } } },
+      organizations: {
+        [organizationId]: {
+          bot: { id: bot.id, secret: 'env:E2E_BOT_SECRET' },
+          // issue_bot_token is called with the organization's credentials.
+          pat: { accountId, token: 'env:E2E_PAT' },
+        },
+      },
     }),
   );
   const workerEnv = {
@@ -225,6 +238,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     LIVECHAT_API_URL: sandbox.url,
     NUDGE_CONFIG: rulesPath,
     E2E_BOT_SECRET: bot.secret,
+    E2E_PAT: pat,
     LIVECHAT_TIMEOUT_MS: '2000',
     LIVECHAT_RATE_LIMIT_MS: '500',
     WORKER_LOCK_DURATION_MS: '2000',

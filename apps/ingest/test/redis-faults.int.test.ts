@@ -87,7 +87,8 @@ describe('Redis killed (kill -9) and restarted', () => {
       redis.disconnect();
     }
     // One line each way for the whole outage, however many reconnects it took.
-    const said = (msg: string) => ingest.proc.lines.filter((line) => line.msg === msg);
+    const { lines } = ingest.proc;
+    const said = (msg: string) => lines.filter((line) => line.msg === msg);
     expect(said('redis connection lost: answering 503 until it is back')).toHaveLength(1);
     expect(said('redis available again')).toHaveLength(1);
   });

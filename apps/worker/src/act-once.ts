@@ -57,9 +57,17 @@ const lockChat = async (
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-/** The organization's bot present in the chat, else its first (default) bot. */
-const chooseBot = (organization: OrganizationRules, chat: Chat): string => {
-  const present = new Set(chat.users.map((user) => user.id));
+/**
+ * The organization's bot present in the chat, else its first (default) bot. Users who left stay
+ * in `chat.users` with `present: false`: they don't count.
+ */
+export const chooseBot = (
+  organization: Pick<OrganizationRules, 'organizationId' | 'bots'>,
+  chat: Pick<Chat, 'users'>,
+): string => {
+  const present = new Set(
+    chat.users.filter((user) => user.present === true).map((user) => user.id),
+  );
   const bot =
     organization.bots.find((candidate) => present.has(candidate.id)) ?? organization.bots[0];
   if (!bot) {
@@ -121,11 +129,12 @@ export const actOnce = async ({
     }
 
     const bot = ctx.livechat.asBot(organization, botId);
-    const member = chat.users.find((user) => user.id === botId);
+    // A bot that left stays in the users with `present: false`: not a member.
+    const member = chat.users.find((user) => user.id === botId && user.present === true);
     const needsAll = pending.some((message) => message.visibility === 'all');
-    // LiveChat only takes events from chat users, and no `all` events from a user added visible
-    // to agents alone. A bot that only whispers joins so (the customer never sees it enter);
-    // it is added again, visibly, once it has to talk to the customer.
+    // LiveChat only takes events from users present in the chat, and no `all` events from a
+    // user added visible to agents alone. A bot that only whispers joins so (the customer never
+    // sees it enter); it is added again, visibly, once it has to talk to the customer.
     if (member === undefined || (needsAll && member.visibility === 'agents')) {
       await bot.addUserToChat({
         chat_id: chatId,

@@ -54,7 +54,7 @@ export const createBotStatusGate = ({
           warned.add(organizationId);
           log.warn(
             { organizationId },
-            'bot routing status unknown: no routing_status_set webhook seen and no PAT to ask LiveChat',
+            'bot routing status unknown: no routing_status_set webhook seen and no PAT or access token to ask LiveChat',
           );
         }
         return 'unknown';

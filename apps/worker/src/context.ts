@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BotStatusGate } from './bot-status.js';
 import type { LivechatClients } from './livechat-clients.js';
+import type { SkippedEventReporter } from './skipped-events.js';
 
 /** What every processor may use; built once in main.ts. */
 export type WorkerContext = {
@@ -15,6 +16,8 @@ export type WorkerContext = {
   queues: { idleReply: Queue; cannedResponses: Queue; ratingReactions: Queue };
   livechat: LivechatClients;
   botStatus: BotStatusGate;
+  /** Logs and counts a thread event left out because it doesn't parse. */
+  reportSkippedEvent: SkippedEventReporter;
   /** Upper bound of one LiveChat call; sizes the send lock. */
   livechatTimeoutMs: number;
   log: Logger;

@@ -2,16 +2,28 @@ import type { OrganizationRules } from '@nudge/config';
 import {
   type BotTokenCache,
   createLivechatClient,
+  createRegionStore,
   type LivechatAuth,
   type LivechatClient,
+  type LivechatIssuerAuth,
   type LivechatLogger,
+  type LivechatRegionStore,
+  type LivechatSkippedEvent,
 } from '@nudge/livechat';
 
 export type LivechatClients = {
   /** A client acting as `botId` in the organization (bot token, or PAT + X-Author-Id on 3.5). */
   asBot: (organization: OrganizationRules, botId: string) => LivechatClient;
-  /** A client with agent scopes (the organization's PAT), when one is configured. */
+  /** A client with agent scopes (the organization's PAT, else its access token), if configured. */
   asAccount: (organization: OrganizationRules) => LivechatClient | undefined;
+};
+
+/** The organization's agent credentials: its PAT, else its access token (Bearer). */
+const accountAuth = (organization: OrganizationRules): LivechatIssuerAuth | undefined => {
+  if (organization.pat) {
+    return { type: 'pat', accountId: organization.pat.accountId, pat: organization.pat.token };
+  }
+  return organization.accessToken ? { type: 'bearer', token: organization.accessToken } : undefined;
 };
 
 export type CreateLivechatClientsOptions = {
@@ -19,6 +31,8 @@ export type CreateLivechatClientsOptions = {
   timeoutMs: number;
   tokenCache: BotTokenCache;
   log: LivechatLogger;
+  /** Events of a get_chat / list_threads thread left out because they don't parse. */
+  onSkippedEvent?: (skipped: LivechatSkippedEvent) => void;
 };
 
 /** Builds (once, then reuses) one LiveChat client per organization and identity. */
@@ -27,8 +41,20 @@ export const createLivechatClients = ({
   timeoutMs,
   tokenCache,
   log,
+  onSkippedEvent,
 }: CreateLivechatClientsOptions): LivechatClients => {
   const clients = new Map<string, LivechatClient>();
+  // One region per organization, shared by its clients: when LiveChat misdirects one of them
+  // (misdirected_request names the right data center), all of them go there from then on.
+  const regions = new Map<string, LivechatRegionStore>();
+  const regionOf = (organization: OrganizationRules) => {
+    let store = regions.get(organization.organizationId);
+    if (!store) {
+      store = createRegionStore(organization.region);
+      regions.set(organization.organizationId, store);
+    }
+    return store;
+  };
   // Legacy/Deprecation notices once per process, not once per client.
   const seenNoticeHeaders = new Set<string>();
   const build = (key: string, organization: OrganizationRules, auth: LivechatAuth) => {
@@ -39,9 +65,10 @@ export const createLivechatClients = ({
         baseUrl,
         version: organization.apiVersion,
         timeoutMs,
-        region: organization.region,
+        regionStore: regionOf(organization),
         log,
         seenNoticeHeaders,
+        ...(onSkippedEvent ? { onSkippedEvent } : {}),
       });
       clients.set(key, client);
     }
@@ -51,13 +78,17 @@ export const createLivechatClients = ({
   return {
     asBot: (organization, botId) => {
       const bot = organization.bots.find((candidate) => candidate.id === botId);
-      if (bot?.secret && organization.clientId) {
+      // issue_bot_token is called with the organization's credentials (the rules file
+      // requires them for every bot with a secret).
+      const issuer = accountAuth(organization);
+      if (bot?.secret && organization.clientId && issuer) {
         return build(`${organization.organizationId}\u0000bot\u0000${botId}`, organization, {
           type: 'bot',
           botId,
           clientId: organization.clientId,
           botSecret: bot.secret,
           organizationId: organization.organizationId,
+          issuer,
           tokenCache,
         });
       }
@@ -74,13 +105,11 @@ export const createLivechatClients = ({
         `no credentials to act as bot ${botId} in organization ${organization.organizationId}`,
       );
     },
-    asAccount: (organization) =>
-      organization.pat
-        ? build(`${organization.organizationId}\u0000pat`, organization, {
-            type: 'pat',
-            accountId: organization.pat.accountId,
-            pat: organization.pat.token,
-          })
-        : undefined,
+    asAccount: (organization) => {
+      const auth = accountAuth(organization);
+      return auth
+        ? build(`${organization.organizationId}\u0000account`, organization, auth)
+        : undefined;
+    },
   };
 };

@@ -11,7 +11,7 @@ import {
   type QueueName,
   watchConnection,
 } from '@nudge/queues';
-import { createLogger, exitAfterFlush } from '@nudge/telemetry';
+import { createLogger, createMetricsRegistry, exitAfterFlush } from '@nudge/telemetry';
 import { Queue, Worker } from 'bullmq';
 import { createBotStatusGate } from './bot-status.js';
 import type { WorkerContext } from './context.js';
@@ -19,6 +19,7 @@ import { HANDLERS } from './handlers.js';
 import { createLivechatClients } from './livechat-clients.js';
 import { createProcessor } from './processor.js';
 import { installShutdown } from './shutdown.js';
+import { createSkippedEventReporter } from './skipped-events.js';
 
 const SERVICE = 'worker';
 const ALL_QUEUES = Object.values(QUEUE_NAMES);
@@ -87,11 +88,15 @@ const main = async () => {
     throw err;
   }
 
+  // Not served yet (no /metrics endpoint in the worker); counted for when it is.
+  const metrics = createMetricsRegistry({ service: SERVICE });
+  const reportSkippedEvent = createSkippedEventReporter({ registry: metrics, log });
   const livechat = createLivechatClients({
     baseUrl: config.LIVECHAT_API_URL,
     timeoutMs: config.LIVECHAT_TIMEOUT_MS,
     tokenCache: createRedisTokenCache({ redis, prefix }),
     log,
+    onSkippedEvent: (skipped) => reportSkippedEvent(skipped),
   });
   const queue = (name: QueueName) => {
     const created = new Queue(name, {
@@ -128,6 +133,7 @@ const main = async () => {
       },
       log,
     }),
+    reportSkippedEvent,
     livechatTimeoutMs: config.LIVECHAT_TIMEOUT_MS,
     log,
     now: Date.now,

@@ -26,12 +26,14 @@ describe('the example rules file', () => {
     const rules = await loadRulesFile(EXAMPLE, {
       LIVECHAT_CLIENT_ID: 'client-1',
       BOT_SECRET: 'bot-secret',
+      LIVECHAT_PAT: 'pat-value',
     });
     const organization = rules.organizations.get(ORG);
     expect(organization).toMatchObject({
       apiVersion: '3.6',
       clientId: 'client-1',
       bots: [{ id: '5c9871d5372c824cbf22d860a707a578', secret: 'bot-secret' }],
+      pat: { token: 'pat-value' },
     });
     expect(organization?.rules.idleReply.afterSeconds).toBe(120);
     expect(rules.defaults.idleReply.afterSeconds).toBe(180);
@@ -41,7 +43,7 @@ describe('the example rules file', () => {
   it('names every missing environment variable at once', async () => {
     const failure = loadRulesFile(EXAMPLE, {});
     await expect(failure).rejects.toBeInstanceOf(ConfigError);
-    await expect(failure).rejects.toThrow(/LIVECHAT_CLIENT_ID[\s\S]*BOT_SECRET/);
+    await expect(failure).rejects.toThrow(/LIVECHAT_CLIENT_ID[\s\S]*BOT_SECRET[\s\S]*LIVECHAT_PAT/);
   });
 
   it('matches the committed JSON Schema (run `npm run schema` after changing the schema)', async () => {
@@ -74,6 +76,43 @@ describe('resolveRules', () => {
     expect(issues.join('\n')).toMatch(/organizations\.c\.idleReply\.maxPerThread/);
   });
 
+  it("asks for the organization's credentials when a bot gets its token from issue_bot_token", () => {
+    const issues = issuesOf(() =>
+      resolveRules(
+        {
+          ...base,
+          organizations: {
+            'org-36': { bot: { id: 'b1', secret: 's' } },
+            'org-35': { apiVersion: '3.5', bots: [{ id: 'b2', secret: 's' }] },
+          },
+        },
+        {},
+      ),
+    );
+    expect(issues).toEqual([
+      "rules file: organizations.org-36: bot b1 gets its token from issue_bot_token, which needs the organization's credentials: add pat: { accountId, token } (or accessToken)",
+      "rules file: organizations.org-35: bot b2 gets its token from issue_bot_token, which needs the organization's credentials: add pat: { accountId, token } (or accessToken)",
+    ]);
+    const rules = resolveRules(
+      {
+        ...base,
+        organizations: {
+          'with-pat': { bot: { id: 'b1', secret: 's' }, pat: { accountId: 'acc', token: 't' } },
+          'with-token': { bot: { id: 'b2', secret: 's' }, accessToken: 'env:ACCESS_TOKEN' },
+        },
+      },
+      { ACCESS_TOKEN: 'dal:access-token' },
+    );
+    expect(rules.organizations.get('with-pat')).toMatchObject({
+      pat: { accountId: 'acc', token: 't' },
+      accessToken: undefined,
+    });
+    expect(rules.organizations.get('with-token')).toMatchObject({
+      pat: undefined,
+      accessToken: 'dal:access-token',
+    });
+  });
+
   it('accepts legacy 3.5 organizations acting through a PAT', () => {
     const rules = resolveRules(
       {
@@ -96,7 +135,12 @@ describe('resolveRules', () => {
     const json = join(dir, 'rules.json');
     await writeFile(
       json,
-      JSON.stringify({ ...base, organizations: { o: { bot: { id: 'b', secret: 's' } } } }),
+      JSON.stringify({
+        ...base,
+        organizations: {
+          o: { bot: { id: 'b', secret: 's' }, pat: { accountId: 'a', token: 't' } },
+        },
+      }),
     );
     expect((await loadRulesFile(json, {})).organizations.has('o')).toBe(true);
     const broken = join(dir, 'rules.yaml');
@@ -116,7 +160,11 @@ describe('resolveRules reports each problem once, under its key path in the file
           livechat: { clientId: 'env:UNSET_CLIENT' },
           defaults: { idleReply: { afterSeconds: 2 } },
           organizations: {
-            o: { bot: { id: 'b', secret: 'env:UNSET_SECRET' }, idleReply: { maxPerThread: 0 } },
+            o: {
+              bot: { id: 'b', secret: 'env:UNSET_SECRET' },
+              pat: { accountId: 'a', token: 't' },
+              idleReply: { maxPerThread: 0 },
+            },
           },
         },
         {},
@@ -138,6 +186,7 @@ describe('resolveRules reports each problem once, under its key path in the file
           organizations: {
             o: {
               bot: { id: 'b', secret: 's' },
+              pat: { accountId: 'a', token: 't' },
               ratingReactions: { good: 'Review us at {reviewUrl}' },
             },
           },

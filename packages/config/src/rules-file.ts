@@ -41,8 +41,13 @@ const Organization = PartialRuleSettings.extend({
   // the chat acts, else the first).
   bot: Bot.optional(),
   bots: z.array(Bot).min(1).optional(),
-  // A personal access token: legacy v3.5 impersonation, and reading bot routing statuses.
+  // A personal access token of an agent here: the credentials issue_bot_token is called with
+  // (it needs an Authorization header even though it needs no scope), legacy v3.5
+  // impersonation, and reading bot routing statuses.
   pat: Pat.optional(),
+  // Instead of a PAT: an agent's OAuth access token (sent as Bearer). It expires, so a PAT is
+  // the better choice for a long-running worker.
+  accessToken: Secret.optional(),
   apiVersion: ApiVersion.optional(),
   // X-Region for organizations outside the default data center (e.g. fra).
   region: z.string().min(1).optional(),
@@ -80,6 +85,8 @@ export const RulesFile = z
       }
       const version = organization.apiVersion ?? file.livechat.apiVersion;
       const bots = organization.bots ?? (organization.bot ? [organization.bot] : []);
+      const hasCredentials =
+        organization.pat !== undefined || organization.accessToken !== undefined;
       // A bot without an id is one `nudge setup` is to create; it has no secret yet.
       for (const bot of bots.filter((candidate) => candidate.id !== undefined)) {
         const canIssueToken = bot.secret !== undefined && file.livechat.clientId !== undefined;
@@ -92,6 +99,12 @@ export const RulesFile = z
               version === '3.6'
                 ? `bot ${bot.id} needs a secret (and livechat.clientId) to get a bot token on v3.6`
                 : `bot ${bot.id} needs a secret (and livechat.clientId) or the organization's pat`,
+          });
+        } else if (canIssueToken && !hasCredentials) {
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `bot ${bot.id} gets its token from issue_bot_token, which needs the organization's credentials: add pat: { accountId, token } (or accessToken)`,
           });
         }
       }
@@ -115,6 +128,8 @@ export type OrganizationRules = {
   /** The bot's routing priority in those groups. */
   botPriority: BotPriority;
   pat: { accountId: string; token: string } | undefined;
+  /** An agent's OAuth access token (Bearer), when given instead of (or with) a PAT. */
+  accessToken: string | undefined;
   rules: RuleSettings;
 };
 
@@ -196,7 +211,8 @@ export const resolveRules = (
       break;
     }
     const where = `organizations.${organizationId}`;
-    const { bot, bots, pat, apiVersion, region, groups, botPriority, ...overrides } = organization;
+    const { bot, bots, pat, accessToken, apiVersion, region, groups, botPriority, ...overrides } =
+      organization;
     let rules: RuleSettings;
     try {
       rules = mergeRuleSettings(file.defaults, overrides);
@@ -234,6 +250,7 @@ export const resolveRules = (
       groups: groups ?? [0],
       botPriority: botPriority ?? 'supervisor',
       pat,
+      accessToken,
       rules,
     });
   }

@@ -17,7 +17,7 @@ export type ActionContext = {
 export type ScopeRule = { anyOf: string[] } | { allOf: string[] };
 
 export type ActionDefinition = {
-  /** `none`: callable without credentials (issue_bot_token, list_webhook_names). */
+  /** `none`: callable without credentials (list_webhook_names only). */
   auth: 'required' | 'none';
   scopes?: ScopeRule;
   handle: (ctx: ActionContext) => JsonValue;

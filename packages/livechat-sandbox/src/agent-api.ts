@@ -6,11 +6,18 @@ import {
   requesterOf,
   sourceOf,
 } from './actions.js';
-import { hasScope, type Requester, requesterUserId } from './auth.js';
-import type { EventDraft } from './chats.js';
+import { hasScope, type Requester, requesterUserId, viewerOf } from './auth.js';
+import { type EventDraft, renderEvent, type Viewer } from './chats.js';
 import { ApiError, notFound, validationError } from './errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
-import { type Chat, latestThread, ROUTING_STATUSES, type Thread, VISIBILITIES } from './store.js';
+import {
+  type ApiVersion,
+  type Chat,
+  latestThread,
+  ROUTING_STATUSES,
+  type Thread,
+  VISIBILITIES,
+} from './store.js';
 import {
   optionalBoolean,
   optionalEnum,
@@ -34,7 +41,8 @@ const EVENT_FIELDS: Readonly<Record<string, { required: string[]; optional: stri
     required: ['url'],
     optional: ['name', 'content_type', 'size', 'width', 'height', 'alternative_text'],
   },
-  rich_message: { required: ['template_id', 'elements'], optional: [] },
+  // `elements` is optional ("Required: no", up to 10) in both versions.
+  rich_message: { required: ['template_id'], optional: ['elements'] },
   custom: { required: [], optional: ['content'] },
   filled_form: { required: ['form_id', 'fields'], optional: ['form_type'] },
   form: { required: ['form_id', 'fields'], optional: ['form_type'] },
@@ -55,6 +63,23 @@ const requirePresence = (chat: Chat, requester: Requester) => {
   return member;
 };
 
+/**
+ * The chat, if the requester may reach it. A bot token carries `chats--access:rw` only: it
+ * reaches chats of the bot's groups ("the agent groups and the chat groups must overlap"). The
+ * same holds for a v3.5 bot acted as through X-Author-Id (the bot's access, not the agent's).
+ * Agents' group memberships are not modelled (seeded agents are in every group they need).
+ */
+const chatFor = (ctx: ActionContext, requester: Requester, chatId: string): Chat => {
+  const chat = ctx.chats.getChat(requester.organizationId, chatId);
+  if (requester.type === 'bot' && !ctx.chats.botHasAccess(requester.bot, chat)) {
+    throw new ApiError(
+      'missing_access',
+      `Bot ${requester.bot.id} has no access to chat ${chat.id}: not in its groups (${chat.access.group_ids.join(', ')})`,
+    );
+  }
+  return chat;
+};
+
 const requireActive = (chat: Chat): Thread => {
   const thread = latestThread(chat);
   if (!thread.active) {
@@ -63,7 +88,14 @@ const requireActive = (chat: Chat): Thread => {
   return thread;
 };
 
-const parseEvent = (event: JsonObject): EventDraft => {
+/** Rich message templates per version (v3.6 added `ecommerce`). */
+const RICH_MESSAGE_TEMPLATES: Readonly<Record<ApiVersion, readonly string[]>> = {
+  '3.5': ['cards', 'sticker', 'quick_replies'],
+  '3.6': ['cards', 'sticker', 'quick_replies', 'ecommerce'],
+};
+const MAX_RICH_MESSAGE_ELEMENTS = 10;
+
+const parseEvent = (event: JsonObject, version: ApiVersion): EventDraft => {
   const type = requireString(event, 'type', 'event.type');
   if (type === 'system') {
     // v3.6 structured system events cannot be sent (§2.7); v3.5 does not know them.
@@ -90,6 +122,20 @@ const parseEvent = (event: JsonObject): EventDraft => {
       draft[field] = value;
     }
   }
+  if (type === 'rich_message') {
+    optionalEnum(event, 'template_id', RICH_MESSAGE_TEMPLATES[version], 'event.template_id');
+    const { elements } = draft;
+    if (
+      elements !== undefined &&
+      (!Array.isArray(elements) ||
+        elements.length > MAX_RICH_MESSAGE_ELEMENTS ||
+        !elements.every(isJsonObject))
+    ) {
+      throw validationError(
+        `\`event.elements\` must be an array of at most ${MAX_RICH_MESSAGE_ELEMENTS} objects`,
+      );
+    }
+  }
   if (type === 'message') {
     if (typeof draft.text !== 'string') {
       throw validationError('`event.text` must be a string');
@@ -110,10 +156,10 @@ const parseEvent = (event: JsonObject): EventDraft => {
 const sendEvent = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
   const chatId = requireString(ctx.body, 'chat_id');
-  const draft = parseEvent(requireObject(ctx.body, 'event'));
+  const draft = parseEvent(requireObject(ctx.body, 'event'), ctx.version);
   // `attach_to_last_thread` was dropped from the docs (§4.6); accepted and ignored.
   optionalBoolean(ctx.body, 'attach_to_last_thread');
-  const chat = ctx.chats.getChat(requester.organizationId, chatId);
+  const chat = chatFor(ctx, requester, chatId);
   const member = requirePresence(chat, requester);
   const thread = requireActive(chat);
   if (member.visibility === 'agents' && draft.visibility === 'all') {
@@ -129,10 +175,10 @@ const sendEvent = (ctx: ActionContext): JsonValue => {
 
 const getChat = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const threadId = optionalString(ctx.body, 'thread_id');
   const thread = threadId === undefined ? latestThread(chat) : ctx.chats.getThread(chat, threadId);
-  return ctx.chats.serializeChat(chat, thread);
+  return ctx.chats.serializeChat(chat, thread, viewerOf(requester, ctx.version));
 };
 
 type SortOrder = 'asc' | 'desc';
@@ -239,6 +285,10 @@ const listChats = (ctx: ActionContext): JsonValue => {
     if (chat.organizationId !== requester.organizationId) {
       return false;
     }
+    // A bot lists only the chats of its groups (see chatFor).
+    if (requester.type === 'bot' && !ctx.chats.botHasAccess(requester.bot, chat)) {
+      return false;
+    }
     const isActive = latestThread(chat).active;
     if (ctx.version === '3.5' && !includeActive && isActive) {
       return false;
@@ -258,13 +308,13 @@ const listChats = (ctx: ActionContext): JsonValue => {
   }
   const page = matching.slice(offset, offset + limit);
   return {
-    chats_summary: page.map((chat) => summarizeChat(ctx, chat)),
+    chats_summary: page.map((chat) => summarizeChat(ctx, chat, viewerOf(requester, ctx.version))),
     found_chats: matching.length,
     ...pageLinks(query, offset, limit, sortOrder, matching.length),
   };
 };
 
-const summarizeChat = (ctx: ActionContext, chat: Chat): JsonObject => {
+const summarizeChat = (ctx: ActionContext, chat: Chat, viewer: Viewer): JsonObject => {
   const thread = latestThread(chat);
   const lastEventPerType: JsonObject = {};
   for (const candidate of chat.threads) {
@@ -272,15 +322,15 @@ const summarizeChat = (ctx: ActionContext, chat: Chat): JsonObject => {
       lastEventPerType[event.type] = {
         thread_id: candidate.id,
         thread_created_at: candidate.createdAt,
-        event: structuredClone(event),
+        event: renderEvent(event, viewer),
       };
     }
   }
-  const serialized = ctx.chats.serializeThread(chat, thread);
+  const serialized = ctx.chats.serializeThread(chat, thread, viewer);
   return {
     id: chat.id,
     last_event_per_type: lastEventPerType,
-    users: chat.members.map((member) => ctx.chats.serializeUser(chat, member)),
+    users: chat.members.map((member) => ctx.chats.serializeUser(chat, member, viewer)),
     last_thread_summary: {
       id: thread.id,
       created_at: thread.createdAt,
@@ -298,7 +348,7 @@ const summarizeChat = (ctx: ActionContext, chat: Chat): JsonObject => {
 
 const listThreads = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const { query, offset, sortOrder, limit } = readPaging(ctx.body, 3);
   const minEvents = optionalInteger(query, 'min_events_count', 'min_events_count', { min: 1 });
   const filters = optionalObject(query, 'filters') ?? {};
@@ -315,7 +365,9 @@ const listThreads = (ctx: ActionContext): JsonValue => {
   }
   const page = matching.slice(offset, offset + limit);
   return {
-    threads: page.map((thread) => ctx.chats.serializeThread(chat, thread)),
+    threads: page.map((thread) =>
+      ctx.chats.serializeThread(chat, thread, viewerOf(requester, ctx.version)),
+    ),
     found_threads: matching.length,
     ...pageLinks(query, offset, limit, sortOrder, matching.length),
   };
@@ -336,12 +388,16 @@ const setRoutingStatus = (ctx: ActionContext): JsonValue => {
     throw validationError('`status` offline is allowed for bots only');
   }
   const self = agentId === requesterUserId(requester);
+  // Bots: `agents-bot--my:rw` covers the bots "that belong to the client_id related to the
+  // token" — a bot token's own app, an agent token's app; a PAT has no client ID, so it
+  // needs `agents-bot--all:rw` ("any bots within a license").
   const allowed = bot
     ? requester.type === 'bot'
-      ? // A bot token manages itself and its app's other bots (agents-bot--my).
-        self || requester.bot.ownerClientId === bot.ownerClientId
-      : hasScope(requester.scopes, 'agents-bot--my:rw') ||
-        hasScope(requester.scopes, 'agents-bot--all:rw')
+      ? self || requester.bot.ownerClientId === bot.ownerClientId
+      : hasScope(requester.scopes, 'agents-bot--all:rw') ||
+        (hasScope(requester.scopes, 'agents-bot--my:rw') &&
+          requester.clientId !== undefined &&
+          requester.clientId === bot.ownerClientId)
     : requester.type === 'agent' &&
       ((self && hasScope(requester.scopes, 'agents--my:rw')) ||
         hasScope(requester.scopes, 'agents--all:rw'));
@@ -377,7 +433,7 @@ const listRoutingStatuses = (ctx: ActionContext): JsonValue => {
 
 const tagAction = (ctx: ActionContext, add: boolean): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const thread = ctx.chats.getThread(chat, requireString(ctx.body, 'thread_id'));
   const tag = requireString(ctx.body, 'tag');
   // Inactive threads can be tagged (tagging after a chat is common). Repeating a tag, or
@@ -392,7 +448,7 @@ const tagAction = (ctx: ActionContext, add: boolean): JsonValue => {
 
 const deactivateChat = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'id'));
   const ignorePresence = optionalBoolean(ctx.body, 'ignore_requester_presence') ?? false;
   requireActive(chat);
   if (!ignorePresence) {
@@ -404,7 +460,7 @@ const deactivateChat = (ctx: ActionContext): JsonValue => {
 
 const addUserToChat = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
-  const chat = ctx.chats.getChat(requester.organizationId, requireString(ctx.body, 'chat_id'));
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const userId = requireString(ctx.body, 'user_id');
   const userType = requireEnum(ctx.body, 'user_type', ['agent', 'customer'] as const);
   const visibility = requireEnum(ctx.body, 'visibility', VISIBILITIES);
@@ -415,6 +471,11 @@ const addUserToChat = (ctx: ActionContext): JsonValue => {
   }
   if ((kind === 'customer') !== (userType === 'customer')) {
     throw validationError(`\`user_type\` ${userType} does not match user ${userId}`);
+  }
+  // "Additional agents must also have access to the chat": a bot only to its groups' chats.
+  const added = kind === 'bot' ? ctx.chats.store.bots.get(userId) : undefined;
+  if (added && !ctx.chats.botHasAccess(added, chat)) {
+    throw new ApiError('missing_access', `Bot ${userId} has no access to chat ${chat.id}`);
   }
   requireActive(chat);
   // Taken literally from the docs: without `ignore_requester_presence` the requester must be
@@ -430,6 +491,35 @@ const addUserToChat = (ctx: ActionContext): JsonValue => {
     requesterUserId(requester),
     sourceOf(requester),
   );
+  return {};
+};
+
+/**
+ * remove_user_from_chat: the user stays in the chat's users with `present: false`. Only
+ * agents (bots included) can be removed — never the customer — and, without
+ * `ignore_requester_presence`, only by a requester present in the chat. The docs don't ask
+ * for an active chat here (unlike add_user_to_chat), so an inactive one is fine.
+ */
+const removeUserFromChat = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
+  const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
+  const userId = requireString(ctx.body, 'user_id');
+  const userType = requireString(ctx.body, 'user_type');
+  if (userType !== 'agent') {
+    throw validationError('`user_type` must be agent: the customer cannot be removed');
+  }
+  const ignorePresence = optionalBoolean(ctx.body, 'ignore_requester_presence') ?? false;
+  if (!ignorePresence) {
+    requirePresence(chat, requester);
+  }
+  const member = presentMember(chat, userId);
+  if (!member) {
+    throw notFound(`User ${userId} is not in chat ${chat.id}`);
+  }
+  if (member.kind === 'customer') {
+    throw validationError('The customer cannot be removed from the chat');
+  }
+  ctx.chats.removeMember(chat, member, requesterUserId(requester), sourceOf(requester));
   return {};
 };
 
@@ -455,4 +545,5 @@ export const AGENT_ACTIONS: ActionTable = {
   untag_thread: { auth: 'required', scopes: CHATS_WRITE, handle: (ctx) => tagAction(ctx, false) },
   deactivate_chat: { auth: 'required', scopes: CHATS_WRITE, handle: deactivateChat },
   add_user_to_chat: { auth: 'required', scopes: CHATS_WRITE, handle: addUserToChat },
+  remove_user_from_chat: { auth: 'required', scopes: CHATS_WRITE, handle: removeUserFromChat },
 };

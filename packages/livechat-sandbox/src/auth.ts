@@ -1,7 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Viewer } from './chats.js';
 import { ApiError, validationError } from './errors.js';
 import type { CallIdentity } from './journal.js';
-import { type Agent, type ApiVersion, BOT_TOKEN_SCOPES, type Bot, type Store } from './store.js';
+import {
+  type Agent,
+  type ApiVersion,
+  BOT_TOKEN_SCOPES,
+  type Bot,
+  DEFAULT_REGION,
+  type Store,
+} from './store.js';
 
 /** The requester of an API call. */
 export type Requester =
@@ -180,6 +188,35 @@ export const resolveRequester = ({
     impersonatedBy: requester.agent,
   };
 };
+
+/**
+ * The requester's organization is served from one data center (`region`); a request sent to
+ * another (`X-Region`, absent = `dal`) answers misdirected_request naming the right one in
+ * `error.data.region` ("this is where the client should be connected").
+ */
+export const checkRegion = (
+  store: Store,
+  requester: Requester,
+  headers: IncomingHttpHeaders,
+): void => {
+  const region = store.organizations.get(requester.organizationId)?.region ?? DEFAULT_REGION;
+  const sent = headerValue(headers, 'x-region') ?? DEFAULT_REGION;
+  if (sent !== region) {
+    throw new ApiError('misdirected_request', 'Wrong region', undefined, { region });
+  }
+};
+
+/**
+ * How `requester` reads chats: bots (also impersonated ones) and `normal` agents get deleted
+ * events stripped; higher roles get the original with `deleted: true`. The deleted event is a
+ * v3.6 structure; on v3.5 we serve the same (unconfirmed, and the safer reading: deleted content
+ * does not reappear through an older version).
+ */
+export const viewerOf = (requester: Requester, version: ApiVersion): Viewer => ({
+  version,
+  deletedEvents:
+    requester.type === 'agent' && requester.agent.role !== 'normal' ? 'original' : 'stripped',
+});
 
 /** `:rw` implies `:ro`. */
 export const hasScope = (scopes: ReadonlySet<string>, scope: string): boolean =>

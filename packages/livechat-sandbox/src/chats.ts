@@ -2,6 +2,8 @@ import { ApiError, notFound } from './errors.js';
 import { type Clock, createCustomerId, createShortId } from './ids.js';
 import { cloneJson, type JsonObject, type JsonValue } from './json.js';
 import {
+  type ApiVersion,
+  type Bot,
   type Chat,
   type ChatEvent,
   type ChatMember,
@@ -23,6 +25,40 @@ export const WIDGET_CLIENT_ID = '0805e283233042b37f460ed8fbf22160';
 /** How `routing_status_set` webhooks spell statuses: documented with spaces (§2.6). */
 export type RoutingStatusSpelling = 'spaces' | 'underscores';
 
+/**
+ * Who reads a chat: the API version asked for, and how deleted events read. Bots and agents
+ * with the `normal` role get a deleted event in place of the original (Agent Chat API data
+ * structures, "Deleted event"); administrators, vice-owners and the owner get the original
+ * with `deleted: true` (Customer Chat API, delete_event).
+ */
+export type Viewer = { version: ApiVersion; deletedEvents: 'original' | 'stripped' };
+
+/** The scenario's own view: everything, as the owner sees it. */
+export const FULL_VIEW: Viewer = { version: '3.6', deletedEvents: 'original' };
+
+/** The deleted event in place of the original: only these fields (data structures). */
+const DELETED_EVENT_FIELDS = ['id', 'custom_id', 'type', 'deleted', 'author_id', 'created_at'];
+
+/** An event as `viewer` reads it. */
+export const renderEvent = (event: ChatEvent, viewer: Viewer): JsonObject => {
+  if (event.deleted !== true || viewer.deletedEvents === 'original') {
+    return cloneJson(event);
+  }
+  const stripped: JsonObject = {};
+  for (const field of DELETED_EVENT_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) {
+      stripped[field] = value;
+    }
+  }
+  // The table says `visibility` is always returned; the sample omits it. We follow the table.
+  stripped.visibility = event.visibility;
+  return stripped;
+};
+
+/** Bot group priorities routing assigns chats to, best first (`supervisor` never). */
+const ROUTED_PRIORITIES = ['first', 'normal', 'last'];
+
 /** The fields of a new event; `id`, `created_at` and `visibility` are filled in. */
 export type EventDraft = JsonObject & { type: string; visibility?: Visibility };
 
@@ -33,12 +69,14 @@ export type Chats = {
   readonly clock: Clock;
   /** Finds a customer, agent or bot of the organization by ID. */
   findUserKind: (organizationId: string, userId: string) => UserKind | undefined;
+  /** Whether `bot` may reach `chat`: a bot token's `chats--access` covers its groups' chats. */
+  botHasAccess: (bot: Bot, chat: Chat) => boolean;
   getChat: (organizationId: string, chatId: string) => Chat;
   getThread: (chat: Chat, threadId: string) => Thread;
-  serializeUser: (chat: Chat, member: ChatMember) => JsonObject;
-  serializeThread: (chat: Chat, thread: Thread) => JsonObject;
+  serializeUser: (chat: Chat, member: ChatMember, viewer: Viewer) => JsonObject;
+  serializeThread: (chat: Chat, thread: Thread, viewer: Viewer) => JsonObject;
   /** The get_chat shape: the chat with one `thread`. */
-  serializeChat: (chat: Chat, thread: Thread) => JsonObject;
+  serializeChat: (chat: Chat, thread: Thread, viewer: Viewer) => JsonObject;
   createCustomer: (
     organizationId: string,
     fields: { id?: string; name?: string; email?: string },
@@ -47,17 +85,23 @@ export type Chats = {
   createChat: (input: {
     organizationId: string;
     customer: Customer;
-    memberIds: string[];
+    /** Agents or bots in the chat from the start; undefined: LiveChat's routing picks (bots). */
+    memberIds: string[] | undefined;
     groupId: number;
     sourceClientId: string;
     initialEvents: EventDraft[];
     source: WebhookSource;
   }) => { chat: Chat; thread: Thread };
-  /** Starts a new thread in an inactive chat and announces it (`incoming_chat`). */
+  /**
+   * Starts a new thread in an inactive chat and announces it (`incoming_chat`); routed to a
+   * bot when no agent or bot is present any more.
+   */
   startThread: (chat: Chat, initialEvents: EventDraft[], source: WebhookSource) => Thread;
   /** Appends an event to a thread and announces it (`incoming_event`). */
   addEvent: (chat: Chat, thread: Thread, draft: EventDraft, source: WebhookSource) => ChatEvent;
   deactivate: (chat: Chat, userId: string | undefined, source: WebhookSource) => Thread;
+  /** Marks an event deleted and announces it (`event_deleted`, a v3.6 webhook). */
+  deleteEvent: (chat: Chat, thread: Thread, event: ChatEvent, source: WebhookSource) => void;
   /** Returns false when the tag was already there (nothing happens). */
   tag: (chat: Chat, thread: Thread, tag: string, source: WebhookSource) => boolean;
   /** Returns false when the tag was not there (nothing happens). */
@@ -79,6 +123,16 @@ export type Chats = {
     userId: string,
     kind: UserKind,
     visibility: Visibility,
+    requesterId: string | undefined,
+    source: WebhookSource,
+  ) => void;
+  /**
+   * The user leaves: it stays in the chat's users with `present: false` and can send nothing
+   * until added again (`user_removed_from_chat`).
+   */
+  removeMember: (
+    chat: Chat,
+    member: ChatMember,
     requesterId: string | undefined,
     source: WebhookSource,
   ) => void;
@@ -125,6 +179,51 @@ export const createChats = ({
     return undefined;
   };
 
+  const botHasAccess = (bot: Bot, chat: Chat): boolean =>
+    bot.groups.some((group) => chat.access.group_ids.includes(group.id));
+
+  /** Chats the bot is present in whose latest thread is active: what counts against its limit. */
+  const activeChatsOf = (botId: string): number => {
+    let count = 0;
+    for (const chat of store.chats.values()) {
+      if (
+        latestThread(chat).active &&
+        chat.members.some((member) => member.id === botId && member.present)
+      ) {
+        count += 1;
+      }
+    }
+    return count;
+  };
+
+  /**
+   * LiveChat's routing, simulated for bots only: a deliberate simplification, because a bot
+   * being routed chats it was never meant to take is what Nudge must avoid (its bots are
+   * `supervisor`). The chat goes to an `accepting_chats` bot of one of its groups with priority
+   * `first`, `normal` or `last` — `supervisor` bots "will not get any chats assigned
+   * automatically" — and a free slot (`max_chats_count`): `first` before `normal` before
+   * `last`, ties to the bot with the fewest active chats. Human agents are never routed here
+   * (scenarios put them in with `agentIds`).
+   */
+  const routedBot = (organizationId: string, groupIds: readonly number[]): Bot | undefined => {
+    const candidates: Array<{ bot: Bot; rank: number; load: number }> = [];
+    for (const bot of store.bots.values()) {
+      if (bot.organizationId !== organizationId || bot.routingStatus !== 'accepting_chats') {
+        continue;
+      }
+      const ranks = bot.groups
+        .filter((group) => groupIds.includes(group.id))
+        .map((group) => ROUTED_PRIORITIES.indexOf(group.priority))
+        .filter((rank) => rank !== -1);
+      const load = activeChatsOf(bot.id);
+      if (ranks.length > 0 && load < bot.maxChatsCount) {
+        candidates.push({ bot, rank: Math.min(...ranks), load });
+      }
+    }
+    candidates.sort((a, b) => a.rank - b.rank || a.load - b.load);
+    return candidates[0]?.bot;
+  };
+
   const authorTypeOf = (
     chat: Chat,
     authorId: JsonValue | undefined,
@@ -140,9 +239,14 @@ export const createChats = ({
     return kind === 'customer' ? 'customer' : 'agent';
   };
 
-  const serializeUser = (chat: Chat, member: ChatMember): JsonObject => {
+  const serializeUser = (chat: Chat, member: ChatMember, viewer: Viewer): JsonObject => {
     if (member.kind === 'customer') {
       const customer = store.customers.get(member.id);
+      const visit = {
+        started_at: latestThread(chat).createdAt,
+        ip: '198.51.100.23',
+        geolocation: { country_code: 'PL' },
+      };
       return {
         id: member.id,
         type: 'customer',
@@ -150,11 +254,8 @@ export const createChats = ({
         ...(customer?.email === undefined ? {} : { email: customer.email }),
         present: member.present,
         created_at: customer?.createdAt ?? chat.createdAt,
-        last_visit: {
-          started_at: latestThread(chat).createdAt,
-          ip: '198.51.100.23',
-          geolocation: { country_code: 'PL' },
-        },
+        // v3.6 renamed the customer's `last_visit` to `visit` (changelog).
+        ...(viewer.version === '3.5' ? { last_visit: visit } : { visit }),
         statistics: {
           chats_count: customer?.chatsCount ?? 1,
           threads_count: customer?.threadsCount ?? 1,
@@ -185,7 +286,7 @@ export const createChats = ({
     };
   };
 
-  const serializeThread = (chat: Chat, thread: Thread): JsonObject => {
+  const serializeThread = (chat: Chat, thread: Thread, viewer: Viewer): JsonObject => {
     const index = chat.threads.indexOf(thread);
     const previous = chat.threads[index - 1];
     const next = chat.threads[index + 1];
@@ -194,7 +295,7 @@ export const createChats = ({
       created_at: thread.createdAt,
       active: thread.active,
       user_ids: [...thread.userIds],
-      events: cloneJson(thread.events),
+      events: thread.events.map((event) => renderEvent(event, viewer)),
       properties: cloneJson(thread.properties),
       access: cloneJson(thread.access),
       // Present only when the thread is tagged, like LiveChat's samples (§2.3).
@@ -204,22 +305,22 @@ export const createChats = ({
     };
   };
 
-  const serializeChat = (chat: Chat, thread: Thread): JsonObject => ({
+  const serializeChat = (chat: Chat, thread: Thread, viewer: Viewer): JsonObject => ({
     id: chat.id,
-    thread: serializeThread(chat, thread),
-    users: chat.members.map((member) => serializeUser(chat, member)),
+    thread: serializeThread(chat, thread, viewer),
+    users: chat.members.map((member) => serializeUser(chat, member, viewer)),
     properties: cloneJson(chat.properties),
     access: cloneJson(chat.access),
     is_followed: false,
   });
 
   /** The incoming_chat payload: the chat with its new `thread` (§2.1). */
-  const incomingChatPayload = (chat: Chat, thread: Thread): JsonObject => {
-    const { next_thread_id: _next, ...threadFields } = serializeThread(chat, thread);
+  const incomingChatPayload = (chat: Chat, thread: Thread, viewer: Viewer): JsonObject => {
+    const { next_thread_id: _next, ...threadFields } = serializeThread(chat, thread, viewer);
     return {
       chat: {
         id: chat.id,
-        users: chat.members.map((member) => serializeUser(chat, member)),
+        users: chat.members.map((member) => serializeUser(chat, member, viewer)),
         thread: threadFields,
         properties: cloneJson(chat.properties),
         access: cloneJson(chat.access),
@@ -248,7 +349,7 @@ export const createChats = ({
       id: uniqueShortId((id) => store.threadOwners.has(id)),
       active: true,
       createdAt: clock.timestamp(),
-      userIds: chat.members.map((member) => member.id),
+      userIds: chat.members.filter((member) => member.present).map((member) => member.id),
       events: [],
       properties: {
         routing: { continuous: false, idle: false, unassigned: false },
@@ -278,7 +379,9 @@ export const createChats = ({
     dispatcher.emit({
       organizationId: chat.organizationId,
       action: 'incoming_chat',
-      payload: incomingChatPayload(chat, thread),
+      // Apps get what a bot would read, in the registration's version.
+      payload: (version) =>
+        incomingChatPayload(chat, thread, { version, deletedEvents: 'stripped' }),
       chat,
       source,
     });
@@ -288,6 +391,7 @@ export const createChats = ({
     store,
     clock,
     findUserKind,
+    botHasAccess,
     getChat: (organizationId, chatId) => {
       const chat = store.chats.get(chatId);
       // Another organization's chat does not exist for this requester.
@@ -338,7 +442,8 @@ export const createChats = ({
       const members: ChatMember[] = [
         { id: customer.id, kind: 'customer', present: true, visibility: 'all' },
       ];
-      for (const id of memberIds) {
+      const routed = memberIds === undefined ? routedBot(organizationId, [groupId]) : undefined;
+      for (const id of memberIds ?? (routed ? [routed.id] : [])) {
         const kind = findUserKind(organizationId, id);
         if (kind === undefined || kind === 'customer') {
           throw notFound(`Agent or bot not found: ${id}`);
@@ -369,6 +474,18 @@ export const createChats = ({
     startThread: (chat, initialEvents, source) => {
       if (latestThread(chat).active) {
         throw new ApiError('validation', `Chat ${chat.id} already has an active thread`);
+      }
+      // Agents and bots still present stay (as if routed back to them); with none, routing.
+      const staffed = chat.members.some((member) => member.kind !== 'customer' && member.present);
+      const routed = staffed ? undefined : routedBot(chat.organizationId, chat.access.group_ids);
+      if (routed) {
+        const member = chat.members.find((candidate) => candidate.id === routed.id);
+        if (member) {
+          member.present = true;
+          member.visibility = 'all';
+        } else {
+          chat.members.push({ id: routed.id, kind: 'bot', present: true, visibility: 'all' });
+        }
       }
       const sourceClientId = latestThread(chat).properties.source?.client_id;
       const thread = newThread(
@@ -411,6 +528,16 @@ export const createChats = ({
         source,
       });
       return thread;
+    },
+    deleteEvent: (chat, thread, event, source) => {
+      event.deleted = true;
+      dispatcher.emit({
+        organizationId: chat.organizationId,
+        action: 'event_deleted',
+        payload: { chat_id: chat.id, thread_id: thread.id, event_id: event.id },
+        chat,
+        source,
+      });
     },
     tag: (chat, thread, tag, source) => {
       if (thread.tags.includes(tag)) {
@@ -494,11 +621,28 @@ export const createChats = ({
       dispatcher.emit({
         organizationId: chat.organizationId,
         action: 'user_added_to_chat',
-        payload: {
+        payload: (version) => ({
           chat_id: chat.id,
           thread_id: thread.id,
-          user: serializeUser(chat, member),
+          user: serializeUser(chat, member, { version, deletedEvents: 'stripped' }),
           user_type: kind === 'customer' ? 'customer' : 'agent',
+          reason: 'manual',
+          ...(requesterId === undefined ? {} : { requester_id: requesterId }),
+        }),
+        chat,
+        source,
+      });
+    },
+    removeMember: (chat, member, requesterId, source) => {
+      member.present = false;
+      dispatcher.emit({
+        organizationId: chat.organizationId,
+        action: 'user_removed_from_chat',
+        payload: {
+          chat_id: chat.id,
+          thread_id: latestThread(chat).id,
+          user_id: member.id,
+          user_type: member.kind === 'customer' ? 'customer' : 'agent',
           reason: 'manual',
           ...(requesterId === undefined ? {} : { requester_id: requesterId }),
         },

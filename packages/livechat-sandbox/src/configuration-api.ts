@@ -43,8 +43,9 @@ const knownClientId = (ctx: ActionContext, clientId: string, path: string): stri
 };
 
 /**
- * `owner_client_id`: `always` required (register_webhook), or required only with a PAT — with a
- * Bearer token it defaults to (and may override) the token's client ID (since v3.5, §4.3).
+ * `owner_client_id`: `always` required (register_webhook, list_webhooks, unregister_webhook:
+ * "Required: yes" with no exception), or required only with a PAT — with a Bearer token it
+ * defaults to (and may override) the token's client ID (license webhooks state, create_bot).
  */
 const ownerClientId = (ctx: ActionContext, rule: 'always' | 'pat'): string => {
   const requester = requesterOf(ctx);
@@ -203,7 +204,7 @@ export const describeWebhook = (webhook: Webhook): JsonObject => ({
 });
 
 const listWebhooks = (ctx: ActionContext): JsonValue => {
-  const owner = ownerClientId(ctx, 'pat');
+  const owner = ownerClientId(ctx, 'always');
   return ctx.chats.store.webhooks
     .filter((webhook) => webhook.ownerClientId === owner)
     .map(describeWebhook);
@@ -211,7 +212,7 @@ const listWebhooks = (ctx: ActionContext): JsonValue => {
 
 const unregisterWebhook = (ctx: ActionContext): JsonValue => {
   const id = requireString(ctx.body, 'id');
-  const owner = ownerClientId(ctx, 'pat');
+  const owner = ownerClientId(ctx, 'always');
   const { webhooks } = ctx.chats.store;
   const index = webhooks.findIndex(
     (webhook) => webhook.id === id && webhook.ownerClientId === owner,
@@ -223,21 +224,25 @@ const unregisterWebhook = (ctx: ActionContext): JsonValue => {
   return {};
 };
 
-/** Enable/disable act on the organization of the credentials; enabling also installs the app. */
+/**
+ * Enable/disable act on the app's installation in the credentials' organization. License
+ * webhooks flow only while the app is installed ("automatically enabled when the associated
+ * application is installed"); enabling never installs it, so for an app that isn't installed
+ * there is nothing to enable: `not_found` (our pick among the documented errors). Disabling
+ * such an app's webhooks is a no-op.
+ */
 const setLicenseWebhooks = (ctx: ActionContext, enabled: boolean): JsonValue => {
   const requester = requesterOf(ctx);
   const owner = ownerClientId(ctx, 'pat');
-  const { installations } = ctx.chats.store;
-  const key = installationKey(requester.organizationId, owner);
-  const installation = installations.get(key);
+  const installation = ctx.chats.store.installations.get(
+    installationKey(requester.organizationId, owner),
+  );
   if (installation) {
     installation.licenseWebhooksEnabled = enabled;
   } else if (enabled) {
-    installations.set(key, {
-      organizationId: requester.organizationId,
-      clientId: owner,
-      licenseWebhooksEnabled: true,
-    });
+    throw notFound(
+      `The application ${owner} is not installed in organization ${requester.organizationId}: install it to receive its license webhooks`,
+    );
   }
   return {};
 };
@@ -385,7 +390,10 @@ const getBot = (ctx: ActionContext): JsonValue => {
   return {
     id: bot.id,
     name: bot.name,
-    ...(bot.avatar === undefined ? {} : { avatar: bot.avatar }),
+    // The v3.6 sample names it `avatar_path`, like list_bots (create_bot still takes `avatar`).
+    ...(bot.avatar === undefined
+      ? {}
+      : { [ctx.version === '3.6' ? 'avatar_path' : 'avatar']: bot.avatar }),
     default_group_priority: bot.defaultGroupPriority,
     owner_client_id: bot.ownerClientId,
     max_chats_count: bot.maxChatsCount,
@@ -432,16 +440,33 @@ const createBotToken = (claims: JsonObject): string => {
 };
 
 /**
- * issue_bot_token needs no token scope (§4.4): the bot secret is the credential, so a wrong
- * secret answers `authentication`. We also require `client_id` to be the bot's owner client
+ * issue_bot_token: "Required scopes: -" means no scope, not no authentication — every doc
+ * example sends `Authorization` (a PAT, earlier a Bearer token), and the only method the docs
+ * call unauthenticated is list_webhook_names. So the caller must authenticate as an agent of the
+ * organization asked for; a bot token is refused (unconfirmed whether LiveChat takes one here;
+ * stricter, so an agent's credentials stay the one documented way). The bot secret must match
+ * too (`authentication` otherwise), and `client_id` must be the bot's owner client
  * (unconfirmed; stricter, so a mixed-up client ID fails here rather than later).
  */
 const issueBotToken = (ctx: ActionContext): JsonValue => {
+  const requester = requesterOf(ctx);
   const { body } = ctx;
   const botId = requireString(body, 'bot_id');
   const clientId = requireString(body, 'client_id');
   const botSecret = requireString(body, 'bot_secret');
   const organizationId = requireString(body, 'organization_id');
+  if (requester.type !== 'agent') {
+    throw new ApiError(
+      'authorization',
+      "issue_bot_token takes an agent's credentials (a personal access token or an access token), not a bot token",
+    );
+  }
+  if (requester.organizationId !== organizationId) {
+    throw new ApiError(
+      'authorization',
+      `The credentials belong to another organization than ${organizationId}`,
+    );
+  }
   const { store, clock } = ctx.chats;
   const bot = store.bots.get(botId);
   if (!bot || bot.organizationId !== organizationId) {
@@ -496,6 +521,7 @@ export const CONFIGURATION_ACTIONS: ActionTable = {
   get_bot: { auth: 'required', scopes: BOTS_READ, handle: getBot },
   update_bot: { auth: 'required', scopes: BOTS_WRITE, handle: updateBot },
   delete_bot: { auth: 'required', scopes: BOTS_WRITE, handle: deleteBot },
-  issue_bot_token: { auth: 'none', handle: issueBotToken },
+  // Authenticated, but no scope required (see issueBotToken).
+  issue_bot_token: { auth: 'required', handle: issueBotToken },
   list_webhook_names: { auth: 'none', handle: listWebhookNames },
 };

@@ -1,3 +1,5 @@
+import type { JsonObject } from './json.js';
+
 /**
  * LiveChat documents error *types* but not the HTTP status of each (livechat-api.md §4.2,
  * unconfirmed). The statuses below are our pick; clients should key on `error.type`.
@@ -33,20 +35,36 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = {
 export const statusForErrorType = (type: string): number =>
   (Object.hasOwn(ERROR_STATUS, type) ? ERROR_STATUS[type] : undefined) ?? 400;
 
-/** A LiveChat-style API error: answered as `{ "error": { "type", "message" } }`. */
+/**
+ * A LiveChat-style API error: answered as `{ "error": { "type", "message", "data"? } }`
+ * (`data` for some types, e.g. `{ region }` for misdirected_request).
+ */
 export class ApiError extends Error {
   readonly type: string;
   readonly status: number;
+  readonly data: JsonObject | undefined;
 
-  constructor(type: string, message: string, status = statusForErrorType(type)) {
+  constructor(
+    type: string,
+    message: string,
+    status = statusForErrorType(type),
+    data: JsonObject | undefined = undefined,
+  ) {
     super(message);
     this.name = 'ApiError';
     this.type = type;
     this.status = status;
+    this.data = data;
   }
 
-  toBody(): { error: { type: string; message: string } } {
-    return { error: { type: this.type, message: this.message } };
+  toBody(): { error: JsonObject } {
+    return {
+      error: {
+        type: this.type,
+        message: this.message,
+        ...(this.data === undefined ? {} : { data: this.data }),
+      },
+    };
   }
 }
 

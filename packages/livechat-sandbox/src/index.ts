@@ -29,11 +29,14 @@ export {
   type CreateBotInput,
   type CustomerMessageInput,
   type CustomerMessageResult,
+  type DeleteEventInput,
   type EventResult,
+  type InjectEventInput,
   type OpenChatInput,
   type OpenChatResult,
   type RateInput,
   type RatingResult,
+  type RemoveUserInput,
   type RoutingStatusInput,
   SCENARIO_METHODS,
   type Scenario,
@@ -44,6 +47,7 @@ export {
 } from './scenario.js';
 export { createScenarioClient, type ScenarioClient } from './scenario-client.js';
 export {
+  type AgentRole,
   ALL_SCOPES,
   BOT_TOKEN_SCOPES,
   createDefaultSeed,

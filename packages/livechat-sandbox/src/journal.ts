@@ -21,6 +21,8 @@ export type CallEntry = {
   api: string;
   action: string;
   identity: CallIdentity | undefined;
+  /** The `X-Region` header sent, if any. */
+  region?: string;
   request: unknown;
   status?: number;
   response?: unknown;

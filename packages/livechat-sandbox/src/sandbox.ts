@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type ActionTable, checkScopes } from './actions.js';
 import { AGENT_ACTIONS } from './agent-api.js';
-import { describeRequester, type Requester, resolveRequester } from './auth.js';
+import { checkRegion, describeRequester, type Requester, resolveRequester } from './auth.js';
 import { createChats, type RoutingStatusSpelling } from './chats.js';
 import { CONFIGURATION_ACTIONS } from './configuration-api.js';
 import { ApiError } from './errors.js';
@@ -281,6 +281,7 @@ export const createSandbox = async (options: SandboxOptions = {}): Promise<Sandb
       api,
       action,
       identity: req.headers.authorization ? describeRequester(tryRequester()) : undefined,
+      ...(typeof req.headers['x-region'] === 'string' ? { region: req.headers['x-region'] } : {}),
       request,
     });
 
@@ -331,6 +332,7 @@ export const createSandbox = async (options: SandboxOptions = {}): Promise<Sandb
           : undefined;
       entry.identity = describeRequester(requester);
       if (requester) {
+        checkRegion(store, requester, req.headers);
         checkScopes(requester, definition.scopes);
       }
       response = definition.handle({ version, requester, body, chats, botTokenTtlMs });

@@ -1,10 +1,11 @@
-import { type Chats, WIDGET_CLIENT_ID } from './chats.js';
+import { type Chats, FULL_VIEW, WIDGET_CLIENT_ID } from './chats.js';
 import { ApiError, notFound, validationError } from './errors.js';
 import { createHexId } from './ids.js';
 import type { JsonObject } from './json.js';
 import {
   type Bot,
   type Chat,
+  type ChatEvent,
   latestThread,
   ROUTING_STATUSES,
   type RoutingStatus,
@@ -18,6 +19,7 @@ import {
   optionalString,
   optionalStringArray,
   requireEnum,
+  requireObject,
   requireString,
 } from './validate.js';
 import type { WebhookSource } from './webhooks.js';
@@ -27,7 +29,10 @@ export type OpenChatInput = {
   organizationId?: string;
   /** An existing customer's `id`, or the name/e-mail of a new one. */
   customer?: { id?: string; name?: string; email?: string };
-  /** Agents or bots in the chat from the start (LiveChat routed it to them). */
+  /**
+   * Agents or bots in the chat from the start (LiveChat routed it to them). Without it, the
+   * sandbox routes the chat like LiveChat would to a bot (accepting chats, not `supervisor`).
+   */
   agentIds?: string[];
   groupId?: number;
   /** The customer's first message; it arrives inside `incoming_chat`, like a pre-chat start. */
@@ -76,6 +81,9 @@ export type CreateBotInput = {
   /** Defaults to `offline`, like a bot made with create_bot. */
   status?: RoutingStatus;
 };
+export type DeleteEventInput = { chatId: string; eventId: string };
+export type RemoveUserInput = { chatId: string; userId: string };
+export type InjectEventInput = { chatId: string; event: JsonObject };
 export type ChatSnapshot = JsonObject;
 
 /** Play customers and agents: every method changes the chat and sends the webhooks LiveChat would. */
@@ -89,6 +97,22 @@ export type Scenario = {
   rate: (input: RateInput) => RatingResult;
   cancelRating: (input: { chatId: string }) => RatingResult;
   close: (input: CloseInput) => ThreadResult;
+  /**
+   * The customer deletes one of their events (Customer Chat API v3.6 `delete_event`):
+   * `event_deleted`; agents with the `normal` role and bots read a deleted event instead.
+   */
+  deleteEvent: (input: DeleteEventInput) => EventResult;
+  /**
+   * An agent or bot leaves the chat (from the agent app): it stays in the users with
+   * `present: false` (`user_removed_from_chat`) and must be added again to send anything.
+   */
+  removeUser: (input: RemoveUserInput) => { chatId: string; userId: string };
+  /**
+   * Schema drift, for tests: appends `event` to the chat's latest thread exactly as given
+   * (`id` and `created_at` filled in when absent), without a webhook. LiveChat adds event
+   * types and fields over time; this is how a test shows a client one the sandbox never makes.
+   */
+  injectEvent: (input: InjectEventInput) => EventResult;
   setRoutingStatus: (input: RoutingStatusInput) => RoutingStatusInput;
   setBotStatus: (input: BotStatusInput) => BotStatusInput;
   createBot: (input: CreateBotInput) => { id: string; secret: string };
@@ -107,6 +131,9 @@ export const SCENARIO_METHODS: readonly ScenarioMethod[] = [
   'rate',
   'cancelRating',
   'close',
+  'deleteEvent',
+  'injectEvent',
+  'removeUser',
   'setRoutingStatus',
   'setBotStatus',
   'createBot',
@@ -197,7 +224,8 @@ export const createScenario = (chats: Chats): Scenario => {
       const { chat, thread } = chats.createChat({
         organizationId,
         customer,
-        memberIds: optionalStringArray(body, 'agentIds') ?? [],
+        // Without `agentIds`, LiveChat's routing decides (simulated for bots, chats.ts).
+        memberIds: optionalStringArray(body, 'agentIds'),
         groupId: optionalInteger(body, 'groupId', 'groupId', { min: 0 }) ?? 0,
         sourceClientId: optionalString(body, 'sourceClientId') ?? WIDGET_CLIENT_ID,
         initialEvents: message === undefined ? [] : [{ type: 'message', text: message }],
@@ -340,6 +368,55 @@ export const createScenario = (chats: Chats): Scenario => {
       const thread = chats.deactivate(chat, agentId, agentId === undefined ? SYSTEM : AGENT_APP);
       return { chatId: chat.id, threadId: thread.id };
     },
+    deleteEvent: (input) => {
+      const body = asBody(input);
+      const chat = chatOf(body);
+      const eventId = requireString(body, 'eventId');
+      const thread = chat.threads.find((candidate) =>
+        candidate.events.some((event) => event.id === eventId),
+      );
+      const event = thread?.events.find((candidate) => candidate.id === eventId);
+      if (!thread || !event) {
+        throw notFound(`Event not found: ${eventId}`);
+      }
+      // The Customer Chat API is the customer's: they delete their own events, once.
+      if (event.author_id !== customerOf(chat).id) {
+        throw new ApiError('authorization', `Event ${eventId} is not the customer's`);
+      }
+      if (event.deleted === true) {
+        throw validationError(`Event ${eventId} is already deleted`);
+      }
+      chats.deleteEvent(chat, thread, event, CUSTOMER);
+      return { chatId: chat.id, threadId: thread.id, eventId };
+    },
+    removeUser: (input) => {
+      const body = asBody(input);
+      const chat = chatOf(body);
+      const userId = requireString(body, 'userId');
+      const member = chat.members.find((candidate) => candidate.id === userId && candidate.present);
+      if (!member) {
+        throw notFound(`User ${userId} is not in chat ${chat.id}`);
+      }
+      if (member.kind === 'customer') {
+        throw validationError('The customer cannot be removed from the chat');
+      }
+      chats.removeMember(chat, member, undefined, AGENT_APP);
+      return { chatId: chat.id, userId };
+    },
+    injectEvent: (input) => {
+      const body = asBody(input);
+      const chat = chatOf(body);
+      const raw = requireObject(body, 'event');
+      const thread = latestThread(chat);
+      thread.eventCounter += 1;
+      const event = {
+        id: `${thread.id}_${thread.eventCounter}`,
+        created_at: chats.clock.timestamp(),
+        ...structuredClone(raw),
+      } as ChatEvent;
+      thread.events.push(event);
+      return { chatId: chat.id, threadId: thread.id, eventId: String(event.id) };
+    },
     setRoutingStatus: (input) => {
       const body = asBody(input);
       const agentId = requireString(body, 'agentId');
@@ -400,8 +477,8 @@ export const createScenario = (chats: Chats): Scenario => {
       return {
         id: chat.id,
         organization_id: chat.organizationId,
-        threads: chat.threads.map((thread) => chats.serializeThread(chat, thread)),
-        users: chat.members.map((member) => chats.serializeUser(chat, member)),
+        threads: chat.threads.map((thread) => chats.serializeThread(chat, thread, FULL_VIEW)),
+        users: chat.members.map((member) => chats.serializeUser(chat, member, FULL_VIEW)),
         properties: structuredClone(chat.properties),
         access: structuredClone(chat.access),
       };

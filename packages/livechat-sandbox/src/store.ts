@@ -14,7 +14,11 @@ export const ROUTING_STATUSES: readonly RoutingStatus[] = [
 export type Visibility = 'all' | 'agents';
 export const VISIBILITIES: readonly Visibility[] = ['all', 'agents'];
 
-export type Organization = { id: string; name: string };
+/** `region`: the data center serving it (`dal`, `fra`); requests elsewhere are misdirected. */
+export type Organization = { id: string; name: string; region: string };
+
+/** Requests without `X-Region` go to `dal`, LiveChat's default data center. */
+export const DEFAULT_REGION = 'dal';
 
 export type ClientApp = { clientId: string; name: string };
 
@@ -25,9 +29,16 @@ export type Installation = {
   licenseWebhooksEnabled: boolean;
 };
 
+/**
+ * An agent's role (Configuration API). It decides how deleted events read: `normal` agents get
+ * a stripped deleted event, higher roles the original with `deleted: true`.
+ */
+export type AgentRole = 'owner' | 'viceowner' | 'administrator' | 'normal';
+
 export type Agent = {
   /** Agents are identified by e-mail in chats (`smith@example.com`). */
   id: string;
+  role: AgentRole;
   /** The account UUID a PAT is issued to (`Basic base64(account_id:PAT)`). */
   accountId: string;
   organizationId: string;
@@ -108,12 +119,16 @@ export type BotToken = {
   expiresAt: number;
 };
 
-/** An event exactly as LiveChat serialises it (`id`, `type`, `created_at`, …). */
+/**
+ * An event exactly as LiveChat serialises it (`id`, `type`, `created_at`, …). A deleted event
+ * keeps its content and gets `deleted: true`; requesters see it per their role (chats.ts).
+ */
 export type ChatEvent = JsonObject & {
   id: string;
   type: string;
   created_at: string;
   visibility: Visibility;
+  deleted?: true;
 };
 
 export type ChatMember = {
@@ -145,7 +160,12 @@ export type Chat = {
   access: { group_ids: number[] };
 };
 
-export type SeedOrganization = { id: string; name?: string };
+export type SeedOrganization = {
+  id: string;
+  name?: string;
+  /** Its data center; `dal` by default. */
+  region?: string;
+};
 export type SeedClientApp = {
   clientId: string;
   name?: string;
@@ -163,6 +183,8 @@ export type SeedAccount = {
   routingStatus?: RoutingStatus;
   /** Defaults to every scope the sandbox checks. */
   scopes?: string[];
+  /** Defaults to `owner`: seeded accounts see everything, as they always have. */
+  role?: AgentRole;
 };
 export type SeedBot = {
   id: string;
@@ -268,7 +290,11 @@ export const createStore = (seed: SandboxSeed): Store => {
     }
   };
   for (const org of seed.organizations) {
-    store.organizations.set(org.id, { id: org.id, name: org.name ?? org.id });
+    store.organizations.set(org.id, {
+      id: org.id,
+      name: org.name ?? org.id,
+      region: org.region ?? DEFAULT_REGION,
+    });
   }
   for (const app of seed.clientApps) {
     store.clientApps.set(app.clientId, { clientId: app.clientId, name: app.name ?? app.clientId });
@@ -286,6 +312,7 @@ export const createStore = (seed: SandboxSeed): Store => {
     requireOrganization(account.organizationId, `account ${account.accountId}`);
     store.agents.set(account.agentId, {
       id: account.agentId,
+      role: account.role ?? 'owner',
       accountId: account.accountId,
       organizationId: account.organizationId,
       name: account.name ?? account.agentId,

@@ -3,7 +3,14 @@ import { type ClientRequest, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Journal } from './journal.js';
 import { cloneJson, type JsonObject } from './json.js';
-import { type Chat, installationKey, latestThread, type Store, type Webhook } from './store.js';
+import {
+  type ApiVersion,
+  type Chat,
+  installationKey,
+  latestThread,
+  type Store,
+  type Webhook,
+} from './store.js';
 
 /**
  * Who caused a webhook, for the `source_type` filter: an API client (its client ID, if the
@@ -14,7 +21,8 @@ export type WebhookSource = { kind: 'client'; clientId: string | undefined } | {
 export type WebhookInput = {
   organizationId: string;
   action: string;
-  payload: JsonObject;
+  /** The payload, or one per API version of the registration (e.g. v3.6 renamed `last_visit`). */
+  payload: JsonObject | ((version: ApiVersion) => JsonObject);
   /** The chat the webhook is about: chat filters and `additional_data` need it. */
   chat?: Chat;
   /** For `author_type`: the event author's user type; undefined for system messages. */
@@ -275,7 +283,9 @@ export const createDispatcher = ({
           secret_key: webhook.secretKey,
           action: input.action,
           organization_id: input.organizationId,
-          payload: cloneJson(input.payload),
+          payload: cloneJson(
+            typeof input.payload === 'function' ? input.payload(webhook.version) : input.payload,
+          ),
           additional_data: additionalDataFor(webhook, input.chat),
         };
         deliveryCounter += 1;

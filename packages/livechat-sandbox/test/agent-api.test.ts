@@ -13,7 +13,17 @@ import {
   SEND_EVENT_REQUEST,
   SEND_EVENT_RESPONSE,
 } from './fixtures/docs-examples.js';
-import { agentCall, at, type BotSetup, setupBot, shapeDiff, startSandbox, str } from './helpers.js';
+import {
+  agentCall,
+  at,
+  type BotSetup,
+  registerWebhook,
+  setupBot,
+  shapeDiff,
+  startReceiver,
+  startSandbox,
+  str,
+} from './helpers.js';
 
 let sandbox: Sandbox;
 
@@ -506,5 +516,85 @@ describe('tags, deactivation, users', () => {
     expect(sent.status).toBe(200);
     const wrongType = await join({ user_type: 'customer', ignore_requester_presence: true });
     expect(errorOf(wrongType.body).type).toBe('validation');
+  });
+
+  it('remove_user_from_chat leaves the user in the chat, not present; it can no longer send', async () => {
+    const { bot, chatId, customerId } = await withBotChat();
+    const receiver = await startReceiver();
+    try {
+      await registerWebhook(sandbox, receiver, { action: 'user_removed_from_chat' }, '3.6');
+      const remove = (body: Record<string, unknown>, auth = sandbox.credentials.patAuthorization) =>
+        agentCall(
+          sandbox,
+          'remove_user_from_chat',
+          { chat_id: chatId, user_type: 'agent', ...body },
+          { auth, version: '3.6' },
+        );
+      // The PAT's agent is not in the chat: it must say it doesn't need to be.
+      expect(errorOf((await remove({ user_id: bot.botId })).body).type).toBe('authorization');
+      const removed = await remove({ user_id: bot.botId, ignore_requester_presence: true });
+      expect(removed).toMatchObject({ status: 200, body: {} });
+
+      const chat = await agentCall(sandbox, 'get_chat', { chat_id: chatId }, { version: '3.6' });
+      expect(at(chat.body, 'users')).toContainEqual(
+        expect.objectContaining({ id: bot.botId, present: false }),
+      );
+      const [delivery] = await receiver.waitForCount(1, 'user_removed_from_chat');
+      expect(at(delivery?.body, 'payload')).toMatchObject({
+        chat_id: chatId,
+        user_id: bot.botId,
+        user_type: 'agent',
+        reason: 'manual',
+        requester_id: sandbox.credentials.agentId,
+      });
+      // Events can be sent only by users present in the chat.
+      const sent = await agentCall(
+        sandbox,
+        'send_event',
+        { ...SEND_EVENT_REQUEST, chat_id: chatId },
+        { auth: bot.authorization, version: '3.6' },
+      );
+      expect(errorOf(sent.body).type).toBe('authorization');
+      // Not twice, and never the customer.
+      expect(
+        errorOf((await remove({ user_id: bot.botId, ignore_requester_presence: true })).body).type,
+      ).toBe('not_found');
+      const customer = await remove({
+        user_id: customerId,
+        user_type: 'customer',
+        ignore_requester_presence: true,
+      });
+      expect(errorOf(customer.body).type).toBe('validation');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('scenario removeUser: the bot leaves; added again, it is present and can send', async () => {
+    const { bot, chatId } = await withBotChat();
+    sandbox.scenario.removeUser({ chatId, userId: bot.botId });
+    expect(at(sandbox.scenario.getChat({ chatId }), 'users')).toContainEqual(
+      expect.objectContaining({ id: bot.botId, present: false }),
+    );
+    const joined = await agentCall(
+      sandbox,
+      'add_user_to_chat',
+      {
+        chat_id: chatId,
+        user_id: bot.botId,
+        user_type: 'agent',
+        visibility: 'all',
+        ignore_requester_presence: true,
+      },
+      { auth: bot.authorization, version: '3.6' },
+    );
+    expect(joined.status).toBe(200);
+    const sent = await agentCall(
+      sandbox,
+      'send_event',
+      { ...SEND_EVENT_REQUEST, chat_id: chatId },
+      { auth: bot.authorization, version: '3.6' },
+    );
+    expect(sent.status).toBe(200);
   });
 });

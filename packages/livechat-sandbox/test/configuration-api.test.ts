@@ -11,7 +11,17 @@ import {
   REGISTER_WEBHOOK_REQUEST,
   REGISTER_WEBHOOK_RESPONSE,
 } from './fixtures/docs-examples.js';
-import { agentCall, at, configCall, setupBot, shapeDiff, startSandbox, str } from './helpers.js';
+import {
+  agentCall,
+  at,
+  configCall,
+  OTHER_ORGANIZATION,
+  seedWithOtherOrganization,
+  setupBot,
+  shapeDiff,
+  startSandbox,
+  str,
+} from './helpers.js';
 
 let sandbox: Sandbox;
 
@@ -267,37 +277,58 @@ describe('bots', () => {
       organization_id: sandbox.credentials.organizationId,
     };
     expect(Object.keys(request).sort()).toEqual([...ISSUE_BOT_TOKEN_REQUEST_FIELDS].sort());
-    const issued = await configCall(sandbox, 'issue_bot_token', request, { auth: '' });
+    // Like every doc example: with the account's PAT.
+    const issued = await configCall(sandbox, 'issue_bot_token', request);
     expect(issued.status).toBe(200);
     expect(shapeDiff(issued.body, ISSUE_BOT_TOKEN_RESPONSE)).toEqual([]);
     expect(str(issued.body, 'token').split('.')).toHaveLength(3);
-    const wrongSecret = await configCall(
-      sandbox,
-      'issue_bot_token',
-      { ...request, bot_secret: 'nope' },
-      { auth: '' },
-    );
+    const wrongSecret = await configCall(sandbox, 'issue_bot_token', {
+      ...request,
+      bot_secret: 'nope',
+    });
     expect(wrongSecret.status).toBe(401);
     expect(errorOf(wrongSecret.body).type).toBe('authentication');
-    const wrongOrg = await configCall(
-      sandbox,
-      'issue_bot_token',
-      {
-        ...request,
-        organization_id: '00000000-0000-4000-8000-000000000000',
-      },
-      { auth: '' },
-    );
-    expect(errorOf(wrongOrg.body).type).toBe('not_found');
     for (const field of ISSUE_BOT_TOKEN_REQUEST_FIELDS) {
-      const missing = await configCall(
-        sandbox,
-        'issue_bot_token',
-        { ...request, [field]: undefined },
-        { auth: '' },
-      );
+      const missing = await configCall(sandbox, 'issue_bot_token', {
+        ...request,
+        [field]: undefined,
+      });
       expect(errorOf(missing.body).message).toContain(`\`${field}\``);
     }
+  });
+
+  it("issue_bot_token needs an agent's credentials in the organization asked for", async () => {
+    sandbox = await startSandbox({ seed: seedWithOtherOrganization() });
+    const bot = await setupBot(sandbox);
+    const request = {
+      bot_id: bot.botId,
+      client_id: sandbox.credentials.clientId,
+      bot_secret: bot.secret,
+      organization_id: sandbox.credentials.organizationId,
+    };
+    // "Required scopes: -" is no scope, not no authentication.
+    const anonymous = await configCall(sandbox, 'issue_bot_token', request, { auth: '' });
+    expect(anonymous.status).toBe(401);
+    expect(errorOf(anonymous.body).type).toBe('authentication');
+    // Another organization's PAT cannot issue this organization's bot tokens.
+    const foreign = await configCall(sandbox, 'issue_bot_token', request, {
+      auth: OTHER_ORGANIZATION.authorization,
+    });
+    expect(foreign.status).toBe(403);
+    expect(errorOf(foreign.body)).toMatchObject({
+      type: 'authorization',
+      message: expect.stringContaining(sandbox.credentials.organizationId),
+    });
+    // Nor can a bot token renew itself.
+    const withBotToken = await configCall(sandbox, 'issue_bot_token', request, {
+      auth: bot.authorization,
+    });
+    expect(errorOf(withBotToken.body).type).toBe('authorization');
+    // An agent's Bearer token of the organization works, like the older doc examples.
+    const withAgentToken = await configCall(sandbox, 'issue_bot_token', request, {
+      auth: sandbox.credentials.agentAuthorization,
+    });
+    expect(withAgentToken.status).toBe(200);
   });
 
   it('a bot token cannot manage webhooks (no webhooks.configuration scope)', async () => {

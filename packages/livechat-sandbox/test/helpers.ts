@@ -7,8 +7,8 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@nudge/testing';
-import type { Sandbox, SandboxOptions } from '../src/index.js';
-import { createSandbox } from '../src/index.js';
+import type { Sandbox, SandboxOptions, SandboxSeed } from '../src/index.js';
+import { createDefaultSeed, createSandbox } from '../src/index.js';
 
 /** Small delivery timings so retry tests finish quickly. */
 export const FAST_DELIVERY = { timeoutMs: 300, retryDelaysMs: [40, 40, 40] };
@@ -16,6 +16,29 @@ export const FAST_DELIVERY = { timeoutMs: 300, retryDelaysMs: [40, 40, 40] };
 /** A sandbox for one test, closed by `afterEach`. */
 export const startSandbox = (options: SandboxOptions = {}): Promise<Sandbox> =>
   createSandbox({ delivery: FAST_DELIVERY, ...options });
+
+/** A second organization with one agent (and its PAT), for cross-organization checks. */
+export const OTHER_ORGANIZATION = {
+  organizationId: '7d3b1a52-0c4e-4f8a-9d6b-2e5f8a1c3b7d',
+  accountId: '11111111-2222-4333-8444-555555555555',
+  agentId: 'other@example.com',
+  pat: 'dal:other-pat',
+  authorization: `Basic ${Buffer.from('11111111-2222-4333-8444-555555555555:dal:other-pat').toString('base64')}`,
+} as const;
+
+/** The default seed plus `OTHER_ORGANIZATION`. */
+export const seedWithOtherOrganization = (): SandboxSeed => {
+  const seed = createDefaultSeed();
+  const other = OTHER_ORGANIZATION;
+  seed.organizations.push({ id: other.organizationId, name: 'Other' });
+  seed.accounts.push({
+    accountId: other.accountId,
+    agentId: other.agentId,
+    organizationId: other.organizationId,
+    pat: other.pat,
+  });
+  return seed;
+};
 
 /** Reads a nested value from parsed JSON without `any`. */
 export const at = (value: unknown, ...path: Array<string | number>): unknown => {
@@ -108,7 +131,8 @@ export const setupBot = async (
       bot_secret: secret,
       organization_id: credentials.organizationId,
     },
-    { auth: '' },
+    // The account's PAT, like every doc example (issue_bot_token needs credentials).
+    { auth: credentials.patAuthorization },
   );
   const token = str(issued.body, 'token');
   return { botId, secret, token, authorization: `Bearer ${token}` };

@@ -1,13 +1,14 @@
 import { waitFor } from '@nudge/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../src/index.js';
-import { createDefaultSeed } from '../src/index.js';
 import { ERROR_RESPONSE, SEND_EVENT_REQUEST } from './fixtures/docs-examples.js';
 import {
   agentCall,
   at,
   configCall,
+  OTHER_ORGANIZATION,
   post,
+  seedWithOtherOrganization,
   setupBot,
   shapeDiff,
   startSandbox,
@@ -212,16 +213,8 @@ describe('authentication', () => {
   });
 
   it('a bot token acts only in its organization', async () => {
-    const seed = createDefaultSeed();
-    const otherOrg = '7d3b1a52-0c4e-4f8a-9d6b-2e5f8a1c3b7d';
-    seed.organizations.push({ id: otherOrg, name: 'Other' });
-    seed.accounts.push({
-      accountId: '11111111-2222-4333-8444-555555555555',
-      agentId: 'other@example.com',
-      organizationId: otherOrg,
-      pat: 'dal:other-pat',
-    });
-    sandbox = await startSandbox({ seed });
+    const otherOrg = OTHER_ORGANIZATION.organizationId;
+    sandbox = await startSandbox({ seed: seedWithOtherOrganization() });
     const bot = await setupBot(sandbox);
     const foreign = sandbox.scenario.openChat({
       organizationId: otherOrg,
@@ -234,7 +227,7 @@ describe('authentication', () => {
       { auth: bot.authorization },
     );
     expect(got.status).toBe(404);
-    const otherPat = `Basic ${Buffer.from('11111111-2222-4333-8444-555555555555:dal:other-pat').toString('base64')}`;
+    const otherPat = OTHER_ORGANIZATION.authorization;
     const listedByOther = await agentCall(sandbox, 'list_chats', {}, { auth: otherPat });
     expect(
       (at(listedByOther.body, 'chats_summary') as unknown[]).map((chat) => at(chat, 'id')),

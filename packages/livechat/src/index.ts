@@ -12,8 +12,10 @@ export {
   type LivechatBotAuth,
   type LivechatCall,
   type LivechatClient,
+  type LivechatIssuerAuth,
   type LivechatLogger,
   type LivechatPatAuth,
+  type LivechatSkippedEvent,
   type RequestOptions,
 } from './client/client.js';
 export {
@@ -26,6 +28,7 @@ export {
   LivechatRetryableError,
   LivechatUnrecoverableError,
 } from './client/errors.js';
+export { createRegionStore, type LivechatRegionStore } from './client/region.js';
 export type {
   AddUserToChatRequest,
   BotField,
@@ -41,6 +44,8 @@ export type {
   ListChatsFilters,
   ListChatsRequest,
   ListRoutingStatusesRequest,
+  ListThreadsRequest,
+  ListWebhooksRequest,
   OutgoingEvent,
   OwnerClientRequest,
   PropertyFilter,
@@ -69,6 +74,7 @@ export {
   ListBotsResponse,
   ListChatsResponse,
   ListRoutingStatusesResponse,
+  ListThreadsResponse,
   ListWebhooksResponse,
   RegisteredWebhook,
   RegisterWebhookResponse,
@@ -88,10 +94,14 @@ export {
 export {
   ChatEvent,
   CustomEvent,
+  DeletedEvent,
   FileEvent,
   FilledFormEvent,
   MessageEvent,
+  parseThreadEvents,
   RichMessageEvent,
+  type SkippedEvent,
+  type SkippedEventReason,
   SystemMessageEvent,
   UnknownEvent,
 } from './webhooks/events.js';

@@ -233,3 +233,33 @@ describe('bot token cache', () => {
     expect(callsOf(sandbox, 'get_chat')[0]?.identity).toMatchObject({ via: 'bot_token' });
   });
 });
+
+describe('issue_bot_token credentials', () => {
+  it.each([
+    ['pat', 'pat'],
+    ['bearer', 'agent_token'],
+  ] as const)("sends the issuer's credentials (%s) with issue_bot_token", async (type, via) => {
+    const { sandbox, scope, chatId } = await setup();
+    const { credentials } = sandbox;
+    const client = clientFor(sandbox, scope, {
+      mode: 'bot',
+      version: '3.6',
+      botAuth: {
+        issuer:
+          type === 'pat'
+            ? { type: 'pat', accountId: credentials.accountId, pat: credentials.pat }
+            : { type: 'bearer', token: credentials.agentToken },
+      },
+    });
+    expect((await client.getChat({ chat_id: chatId })).id).toBe(chatId);
+    expect(callsOf(sandbox, 'issue_bot_token').map((call) => [call.status, call.identity])).toEqual(
+      [
+        [
+          200,
+          { type: 'agent', agentId: credentials.agentId, accountId: credentials.accountId, via },
+        ],
+      ],
+    );
+    expect(callsOf(sandbox, 'get_chat')[0]?.identity).toMatchObject({ via: 'bot_token' });
+  });
+});

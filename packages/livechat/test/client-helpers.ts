@@ -9,6 +9,7 @@ import {
 } from '@nudge/livechat-sandbox';
 import { connectRedis, createTestPrefix, deleteKeysWithPrefix } from '@nudge/testing';
 import type { Redis } from 'ioredis';
+import { inject, onTestFinished } from 'vitest';
 import {
   type CreateLivechatClientOptions,
   createLivechatClient,
@@ -26,12 +27,12 @@ export const BOT = {
   name: 'Nudge Bot',
 } as const;
 
-/** A sandbox seeded with the default organization, app, agent and one bot (offline). */
+/** A sandbox seeded with the default organization, app, agent (or `seed`'s) and one bot (offline). */
 export const startSandbox = (options: SandboxOptions = {}): Promise<Sandbox> =>
   createSandbox({
     ...options,
     seed: {
-      ...createDefaultSeed(),
+      ...(options.seed ?? createDefaultSeed()),
       bots: [
         {
           id: BOT.id,
@@ -43,6 +44,19 @@ export const startSandbox = (options: SandboxOptions = {}): Promise<Sandbox> =>
       ],
     },
   });
+
+/** `startSandbox` plus a Redis scope, both closed and cleaned up when the test finishes. */
+export const startTestSandbox = async (
+  options: SandboxOptions = {},
+): Promise<{ sandbox: Sandbox; scope: RedisScope }> => {
+  const sandbox = await startSandbox(options);
+  const scope = openRedisScope(inject('redisUrl'));
+  onTestFinished(async () => {
+    await sandbox.close();
+    await scope.cleanup();
+  });
+  return { sandbox, scope };
+};
 
 /** A Redis connection and a key prefix for one test; `cleanup` deletes the keys and quits. */
 export type RedisScope = { redis: Redis; prefix: string; cleanup: () => Promise<void> };
@@ -85,6 +99,7 @@ export const authFor = (
         botSecret: BOT.secret,
         clientId: credentials.clientId,
         organizationId: credentials.organizationId,
+        issuer: { type: 'pat', accountId: credentials.accountId, pat: credentials.pat },
         tokenCache: createRedisTokenCache({ redis: scope.redis, prefix: scope.prefix }),
         ...botAuth,
       };

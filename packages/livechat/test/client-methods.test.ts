@@ -296,9 +296,17 @@ describe('Configuration API', () => {
     expect(err).toMatchObject({ kind: 'unrecoverable', type: 'authorization' });
 
     expectIdentity('configuration', since, BOT_TOKEN);
-    // issue_bot_token is sent without credentials: the bot secret is the credential.
-    expect(callsOf(sandbox, 'issue_bot_token', since).map((call) => call.identity)).toEqual([
-      { type: 'anonymous' },
-    ]);
+    // issue_bot_token is sent with the issuer's credentials (the account's PAT), also when the
+    // bot client calls it explicitly.
+    const issues = callsOf(sandbox, 'issue_bot_token', since);
+    expect(issues.length).toBeGreaterThan(0);
+    for (const call of issues) {
+      expect(call.identity).toEqual({
+        type: 'agent',
+        agentId: sandbox.credentials.agentId,
+        accountId: sandbox.credentials.accountId,
+        via: 'pat',
+      });
+    }
   });
 });

@@ -64,7 +64,7 @@ export const knownUsersFrom = (
   return known;
 };
 
-type EventLike = { type: string; visibility?: unknown };
+type EventLike = { type: string; visibility?: unknown; deleted?: unknown };
 
 // Events a customer sends that leave them waiting for an answer. A pre-chat form counts: the
 // customer has asked for a chat and waits for an agent.
@@ -73,8 +73,10 @@ const WAITING_EVENT_TYPES: ReadonlySet<string> = new Set(['message', 'file', 'fi
 const ANSWER_EVENT_TYPES: ReadonlySet<string> = new Set(['message', 'file', 'rich_message']);
 
 // `agents` events are whispers: a customer can't send one, and an agent's whisper doesn't
-// answer the customer.
-const isVisibleToCustomer = (event: EventLike): boolean => event.visibility !== 'agents';
+// answer the customer. A deleted event (v3.6) is gone for the customer too: it neither leaves
+// anyone waiting nor answers, and its text (absent for bots anyway) mentions nothing.
+const isVisibleToCustomer = (event: EventLike): boolean =>
+  event.visibility !== 'agents' && event.deleted !== true;
 
 /** True for an event that (if a customer wrote it) leaves the customer waiting. */
 export const isWaitingEvent = (event: EventLike): boolean =>

@@ -170,6 +170,39 @@ describe('decideIdleReply', () => {
     expect(reasonOf(snapshot(customerWaits), { settings: tokyo })).toBe('outside business hours');
   });
 
+  it('a deleted customer message leaves nobody waiting (v3.6 deleted event)', () => {
+    // What a bot reads in place of a deleted message: no text.
+    const deleted = {
+      id: 'e1',
+      type: 'message',
+      author_id: CUSTOMER,
+      created_at: at(0),
+      visibility: 'all',
+      deleted: true,
+    } as SnapshotEvent;
+    expect(reasonOf(snapshot([deleted]))).toBe('message deleted');
+    // An administrator's view (original + deleted) reads the same.
+    expect(reasonOf(snapshot([msg('e1', CUSTOMER, 0, { deleted: true })]))).toBe('message deleted');
+  });
+
+  it('hands the timer of a deleted message back to the message still waiting', () => {
+    const deletedLater = { ...msg('e2', CUSTOMER, 60_000), text: undefined, deleted: true };
+    expect(decide(snapshot([msg('e1', CUSTOMER, 0), deletedLater]), { eventId: 'e2' })).toEqual({
+      act: false,
+      reason: 'superseded',
+      supersededBy: 'e1',
+      retryAfterMs: 0,
+    });
+    // The waiting message's own timer then nudges: the deleted one is no newer message.
+    expect(reasonOf(snapshot([msg('e1', CUSTOMER, 0), deletedLater]))).toBe('act');
+    // Answered since: nobody is waiting.
+    expect(
+      reasonOf(snapshot([msg('e1', CUSTOMER, 0), msg('a1', AGENT, 1_000), deletedLater]), {
+        eventId: 'e2',
+      }),
+    ).toBe('message deleted');
+  });
+
   it('accepts the API client’s parsed Chat as a snapshot', () => {
     const chat: Chat = {
       id: 'chat-1',
@@ -186,6 +219,7 @@ describe('decideIdleReply', () => {
           { id: 'e2', type: 'system_message', system_message_type: 'x' },
           { id: 'e3', type: 'form', author_id: CUSTOMER },
         ],
+        skippedEvents: [],
       },
     };
     expect(reasonOf(chat)).toBe('act');

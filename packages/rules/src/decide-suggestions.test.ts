@@ -78,6 +78,20 @@ describe('decideTagSuggestions', () => {
 });
 
 describe('decideKeywordSuggestions', () => {
+  it('skips a message the customer deleted (v3.6: a bot reads it without text)', () => {
+    const deleted: SnapshotEvent = {
+      id: 'e1',
+      type: 'message',
+      author_id: 'customer-1',
+      visibility: 'all',
+      deleted: true,
+    };
+    expect(reasonOf(keywordDecision(snapshot({ events: [deleted] })))).toBe('message deleted');
+    expect(reasonOf(keywordDecision(snapshot({ events: [{ ...message, deleted: true }] })))).toBe(
+      'message deleted',
+    );
+  });
+
   it('whispers the keyword’s suggestions once per thread', () => {
     const decision = keywordDecision(snapshot());
     expect(decision).toMatchObject({

@@ -60,6 +60,7 @@ export type IdleSkipReason =
   | CommonSkipReason
   | 'event not found'
   | 'not a customer message'
+  | 'message deleted'
   | 'superseded'
   | 'agent answered'
   | 'max per thread'
@@ -72,8 +73,9 @@ export type IdleReplyDecision =
   /** Fired before `afterSeconds` had passed by the message's clock: try again after this. */
   | (Skip<'too early'> & { retryAfterMs: number })
   /**
-   * A newer waiting customer message exists: the timer belongs to it, due `retryAfterMs` from
-   * now (0 when already due) — whether or not its own webhook has arrived yet.
+   * Another waiting customer message owns the timer, due `retryAfterMs` from now (0 when
+   * already due): a newer one (whether or not its own webhook has arrived yet), or — when this
+   * one was deleted — the latest one still waiting.
    */
   | (Skip<'superseded'> & { supersededBy: string; retryAfterMs: number });
 
@@ -119,6 +121,28 @@ export const decideIdleReply = ({
   if (trigger === undefined) {
     return { act: false, reason: 'event not found' };
   }
+  const dueIn = (event: (typeof events)[number]) =>
+    Math.max(0, (parseTimestamp(event.created_at) ?? now) + settings.afterSeconds * 1000 - now);
+  if (trigger.deleted === true) {
+    // The customer took the message back. Their timer moved to it from an earlier message they
+    // may still be waiting on: hand it back to the latest one no human agent answered since.
+    const index = events.findLastIndex(
+      (event) => isHuman(event) === 'customer' && isWaitingEvent(event),
+    );
+    const waiting = events[index];
+    const answered = events
+      .slice(index + 1)
+      .some((event) => isHuman(event) === 'agent' && isAnswerEvent(event));
+    if (waiting === undefined || answered) {
+      return { act: false, reason: 'message deleted' };
+    }
+    return {
+      act: false,
+      reason: 'superseded',
+      supersededBy: waiting.id,
+      retryAfterMs: dueIn(waiting),
+    };
+  }
   if (isHuman(trigger) !== 'customer' || !isWaitingEvent(trigger)) {
     return { act: false, reason: 'not a customer message' };
   }
@@ -126,12 +150,11 @@ export const decideIdleReply = ({
   // A newer customer message restarted the timer: the nudge is its to send.
   const newest = later.findLast((event) => isHuman(event) === 'customer' && isWaitingEvent(event));
   if (newest !== undefined) {
-    const dueAt = (parseTimestamp(newest.created_at) ?? now) + settings.afterSeconds * 1000;
     return {
       act: false,
       reason: 'superseded',
       supersededBy: newest.id,
-      retryAfterMs: Math.max(0, dueAt - now),
+      retryAfterMs: dueIn(newest),
     };
   }
   // Our bots' events and system messages are not answers.
@@ -192,6 +215,7 @@ export type SuggestionSkipReason =
   | 'tag removed'
   | 'keyword not configured'
   | 'keyword no longer in message'
+  | 'message deleted'
   | 'not a customer message'
   | 'no suggestions configured';
 export type SuggestionDecision = (OutgoingText & { act: true }) | Skip<SuggestionSkipReason>;
@@ -284,6 +308,10 @@ export const decideKeywordSuggestions = ({
     knownUsersFrom(chat.users).get(String(message.author_id)) !== 'customer'
   ) {
     return { act: false, reason: 'not a customer message' };
+  }
+  // Deleted (v3.6): the customer took it back, and a bot no longer reads its text.
+  if (message?.deleted === true) {
+    return { act: false, reason: 'message deleted' };
   }
   if (
     message?.type === 'message' &&

@@ -236,6 +236,26 @@ describe('routeWebhook: incoming_chat', () => {
       'remember-users',
     ]);
   });
+
+  it('ignores deleted messages and still routes around an event that does not parse', () => {
+    const deleted = { id: 'e2', type: 'message', author_id: customer, deleted: true };
+    const intents = route(
+      'incoming_chat',
+      chat([message('e1', customer, 'hello'), deleted, { id: 'e3', type: 'message' }]),
+    );
+    // e2 was deleted (no text, not waiting); e3 has no text or author and is left out.
+    expect(intents.filter((intent) => intent.kind !== 'remember-users')).toEqual([
+      {
+        kind: 'schedule-idle-reply',
+        chatId: 'PS0X0L086G',
+        threadId: 'PZ070E0W1B',
+        eventId: 'e1',
+        delayMs: 180_000,
+      },
+    ]);
+    const original = { ...message('e2', customer, 'where is my order'), deleted: true };
+    expect(kinds(route('incoming_chat', chat([original])))).toEqual(['remember-users']);
+  });
 });
 
 describe('routeWebhook: canned responses', () => {

@@ -19,6 +19,8 @@ export const SnapshotEvent = z.object({
   text: optionalText,
   system_message_type: optionalText,
   text_vars: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  // v3.6: the customer deleted it. Bots read it without its content (no `text`).
+  deleted: z.boolean().optional().catch(undefined),
 });
 export type SnapshotEvent = z.output<typeof SnapshotEvent>;
 

@@ -1,5 +1,5 @@
 import type { OrganizationRules } from '@nudge/config';
-import { isWebhookAction, parseWebhookPayload } from '@nudge/livechat';
+import { isWebhookAction, parseWebhookPayload, type WebhookPayload } from '@nudge/livechat';
 import { claimDelivery, LivechatEventJob, UnrecoverableError } from '@nudge/queues';
 import { type RouteInput, type RouteIntent, routeWebhook } from '@nudge/rules';
 import type { Job } from 'bullmq';
@@ -111,6 +111,16 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
     throw new UnrecoverableError(
       `payload does not match the ${action} schema: ${describeIssues(payload.error.issues)}`,
     );
+  }
+  if (action === 'incoming_chat') {
+    // Its events were parsed one by one: the odd one out is reported, the chat still routed.
+    const { chat } = payload.data as WebhookPayload<'incoming_chat'>;
+    for (const skipped of chat.thread.skippedEvents) {
+      ctx.reportSkippedEvent(
+        { ...skipped, action, chatId: chat.id, threadId: chat.thread.id },
+        ctx.log,
+      );
+    }
   }
   const organization = ctx.rules.organizations.get(organizationId);
   if (!organization) {

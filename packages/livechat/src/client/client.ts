@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SkippedEvent } from '../webhooks/events.js';
 import { type BotTokenProvider, createBotTokenProvider } from './bot-token.js';
 import {
   classifyLivechatError,
@@ -10,6 +11,7 @@ import {
   redactValue,
   sanitizeCause,
 } from './errors.js';
+import { createRegionStore, type LivechatRegionStore } from './region.js';
 import type {
   AddUserToChatRequest,
   CreateBotRequest,
@@ -21,6 +23,8 @@ import type {
   ListBotsRequest,
   ListChatsRequest,
   ListRoutingStatusesRequest,
+  ListThreadsRequest,
+  ListWebhooksRequest,
   OwnerClientRequest,
   RegisterWebhookRequest,
   SendEventRequest,
@@ -40,6 +44,7 @@ import {
   ListBotsResponse,
   ListChatsResponse,
   ListRoutingStatusesResponse,
+  ListThreadsResponse,
   ListWebhooksResponse,
   RegisterWebhookResponse,
   SendEventResponse,
@@ -59,6 +64,15 @@ const LOCK_POLL_INTERVAL_MS = 50;
 /** pino-compatible. */
 export type LivechatLogger = { warn: (obj: object, msg: string) => void };
 
+/**
+ * The credentials issue_bot_token is called with: an agent's personal access token or Bearer
+ * token in the bot's organization. Its docs list no required scope, but every example sends
+ * `Authorization`: no scope is not no authentication.
+ */
+export type LivechatIssuerAuth =
+  | { type: 'pat'; accountId: string; pat: string }
+  | { type: 'bearer'; token: string };
+
 /** Act as a bot with tokens from issue_bot_token, shared through `tokenCache`. */
 export type LivechatBotAuth = {
   type: 'bot';
@@ -66,6 +80,8 @@ export type LivechatBotAuth = {
   clientId: string;
   botSecret: string;
   organizationId: string;
+  /** Sent with issue_bot_token. */
+  issuer: LivechatIssuerAuth;
   tokenCache: BotTokenCache;
   /** Assumed validity when LiveChat doesn't say; default 24 h. */
   tokenValidityMs?: number;
@@ -84,6 +100,14 @@ export type LivechatBearerAuth = { type: 'bearer'; token: string; authorId?: str
 
 export type LivechatAuth = LivechatBotAuth | LivechatPatAuth | LivechatBearerAuth;
 
+/** An event of a thread LiveChat returned that didn't parse and was left out. */
+export type LivechatSkippedEvent = SkippedEvent & {
+  /** `get_chat` or `list_threads`. */
+  action: string;
+  chatId: string;
+  threadId: string;
+};
+
 export type CreateLivechatClientOptions = {
   auth: LivechatAuth;
   /** Default `https://api.livechatinc.com`. */
@@ -92,8 +116,14 @@ export type CreateLivechatClientOptions = {
   version?: LivechatApiVersion;
   /** Per HTTP call; default 10 s. */
   timeoutMs?: number;
-  /** Sent as `X-Region` (e.g. `fra`) when set. */
+  /** Sent as `X-Region` (e.g. `fra`) when set; the start of `regionStore` when that is omitted. */
   region?: string;
+  /**
+   * The organization's region, shared by its clients: on misdirected_request the client
+   * retries once where `error.data.region` says and remembers it here. One per client by
+   * default.
+   */
+  regionStore?: LivechatRegionStore;
   log?: LivechatLogger;
   fetch?: typeof fetch;
   /**
@@ -101,6 +131,11 @@ export type CreateLivechatClientOptions = {
    * to log each (version, header) once per process. One per client by default.
    */
   seenNoticeHeaders?: Set<string>;
+  /**
+   * Called for each event of a get_chat / list_threads thread that didn't parse and was left
+   * out of `events` (the chat itself still answers). Without it the client logs a warning.
+   */
+  onSkippedEvent?: (skipped: LivechatSkippedEvent) => void;
 };
 
 export type RequestOptions = {
@@ -124,6 +159,10 @@ export type LivechatClient = {
   // Agent Chat API
   sendEvent: (request: SendEventRequest, options?: RequestOptions) => Promise<SendEventResponse>;
   getChat: (request: GetChatRequest, options?: RequestOptions) => Promise<Chat>;
+  listThreads: (
+    request: ListThreadsRequest,
+    options?: RequestOptions,
+  ) => Promise<ListThreadsResponse>;
   listChats: (request?: ListChatsRequest, options?: RequestOptions) => Promise<ListChatsResponse>;
   listRoutingStatuses: (
     request?: ListRoutingStatusesRequest,
@@ -140,10 +179,11 @@ export type LivechatClient = {
     options?: RequestOptions,
   ) => Promise<RegisterWebhookResponse>;
   listWebhooks: (
-    request?: OwnerClientRequest,
+    request: ListWebhooksRequest,
     options?: RequestOptions,
   ) => Promise<ListWebhooksResponse>;
   unregisterWebhook: (request: UnregisterWebhookRequest, options?: RequestOptions) => Promise<void>;
+  /** Only for an app installed in the organization (it never installs one). */
   enableLicenseWebhooks: (request?: OwnerClientRequest, options?: RequestOptions) => Promise<void>;
   disableLicenseWebhooks: (request?: OwnerClientRequest, options?: RequestOptions) => Promise<void>;
   getLicenseWebhooksState: (
@@ -155,7 +195,7 @@ export type LivechatClient = {
   getBot: (request: GetBotRequest, options?: RequestOptions) => Promise<Bot>;
   updateBot: (request: UpdateBotRequest, options?: RequestOptions) => Promise<void>;
   deleteBot: (request: DeleteBotRequest, options?: RequestOptions) => Promise<void>;
-  /** Sent without credentials by a bot client (the secret is the credential). */
+  /** A bot client sends its `issuer` credentials; other clients their own. */
   issueBotToken: (
     request: IssueBotTokenRequest,
     options?: RequestOptions,
@@ -183,16 +223,34 @@ const parseRetryAfter = (value: string | null): number | undefined => {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 };
 
-const secretsOf = (auth: LivechatAuth): string[] => {
+const basicValue = (accountId: string, pat: string) =>
+  Buffer.from(`${accountId}:${pat}`).toString('base64');
+
+const secretsOf = (auth: LivechatAuth | LivechatIssuerAuth): string[] => {
   switch (auth.type) {
     case 'bot':
-      return [auth.botSecret];
+      return [auth.botSecret, ...secretsOf(auth.issuer)];
     case 'pat':
-      return [auth.pat, Buffer.from(`${auth.accountId}:${auth.pat}`).toString('base64')];
+      return [auth.pat, basicValue(auth.accountId, auth.pat)];
     default:
       return [auth.token];
   }
 };
+
+/** The region a misdirected_request error names in `error.data.region`, if any. */
+const misdirectedTo = (err: unknown): string | undefined => {
+  if (!(err instanceof LivechatError) || err.type !== 'misdirected_request') {
+    return undefined;
+  }
+  const { data } = err;
+  const region =
+    typeof data === 'object' && data !== null && 'region' in data ? data.region : undefined;
+  return typeof region === 'string' && region !== '' ? region : undefined;
+};
+
+/** The `Authorization` value of PAT or Bearer credentials. */
+const authorizationOf = (auth: LivechatIssuerAuth): string =>
+  auth.type === 'pat' ? `Basic ${basicValue(auth.accountId, auth.pat)}` : `Bearer ${auth.token}`;
 
 /** A LiveChat Agent Chat + Configuration API client for one set of credentials. */
 export const createLivechatClient = ({
@@ -201,9 +259,11 @@ export const createLivechatClient = ({
   version = '3.6',
   timeoutMs = DEFAULT_LIVECHAT_TIMEOUT_MS,
   region,
+  regionStore = createRegionStore(region),
   log,
   fetch: fetchImpl = globalThis.fetch,
   seenNoticeHeaders = new Set<string>(),
+  onSkippedEvent,
 }: CreateLivechatClientOptions): LivechatClient => {
   if (!(LIVECHAT_API_VERSIONS as readonly string[]).includes(version)) {
     throw new Error(`LiveChat API version must be one of ${LIVECHAT_API_VERSIONS.join(', ')}`);
@@ -222,12 +282,9 @@ export const createLivechatClient = ({
   const secrets = new Set(secretsOf(auth));
   const redact = (text: string) => redactText(text, secrets);
 
-  const staticAuthorization =
-    auth.type === 'pat'
-      ? `Basic ${Buffer.from(`${auth.accountId}:${auth.pat}`).toString('base64')}`
-      : auth.type === 'bearer'
-        ? `Bearer ${auth.token}`
-        : undefined;
+  // A bot client calls everything with its bot token except issue_bot_token itself, which
+  // takes the issuer's credentials.
+  const staticAuthorization = authorizationOf(auth.type === 'bot' ? auth.issuer : auth);
 
   const noticeHeaders = (headers: Headers, action: string) => {
     for (const header of NOTICE_HEADERS) {
@@ -243,21 +300,22 @@ export const createLivechatClient = ({
     }
   };
 
-  const post = async (
+  const postOnce = async (
     api: LivechatApi,
     action: string,
     body: object,
-    authorization: string | undefined,
+    authorization: string,
     { signal, timeoutMs: callTimeoutMs = timeoutMs }: RequestOptions,
   ): Promise<Answer> => {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-    if (authorization !== undefined) {
-      headers.Authorization = authorization;
-    }
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      Authorization: authorization,
+    };
     // Impersonation applies to the Agent Chat API only; Configuration calls act as the account.
     if (api === 'agent' && auth.type !== 'bot' && auth.authorId !== undefined) {
       headers['X-Author-Id'] = auth.authorId;
     }
+    const region = regionStore.get();
     if (region !== undefined) {
       headers['X-Region'] = region;
     }
@@ -341,6 +399,35 @@ export const createLivechatClient = ({
     });
   };
 
+  /**
+   * One call, retried once in the right data center when LiveChat answers misdirected_request
+   * with `error.data.region` ("this is where the client should be connected"); the region is
+   * remembered for the organization's other calls. Anything else, or a second misdirection,
+   * is thrown (misdirected_request is retryable: the next attempt goes to the new region).
+   */
+  const post = async (
+    api: LivechatApi,
+    action: string,
+    body: object,
+    authorization: string,
+    options: RequestOptions,
+  ): Promise<Answer> => {
+    try {
+      return await postOnce(api, action, body, authorization, options);
+    } catch (err) {
+      const region = misdirectedTo(err);
+      if (region === undefined || region === regionStore.get()) {
+        throw err;
+      }
+      log?.warn(
+        { action, version, from: regionStore.get() ?? 'dal', region },
+        'LiveChat misdirected the request; retrying in its region and staying there',
+      );
+      regionStore.set(region);
+      return postOnce(api, action, body, authorization, options);
+    }
+  };
+
   const validate = <S extends z.ZodType>(action: string, schema: S, answer: Answer) => {
     const parsed = schema.safeParse(answer.body);
     if (!parsed.success) {
@@ -370,7 +457,7 @@ export const createLivechatClient = ({
                 bot_secret: auth.botSecret,
                 organization_id: auth.organizationId,
               },
-              undefined,
+              staticAuthorization,
               {},
             );
             const { token, expires_in } = validate(
@@ -413,11 +500,8 @@ export const createLivechatClient = ({
     body: object,
     options: RequestOptions,
   ): Promise<Answer> => {
-    if (!botTokens || auth.type !== 'bot') {
+    if (!botTokens || auth.type !== 'bot' || action === 'issue_bot_token') {
       return post(api, action, body, staticAuthorization, options);
-    }
-    if (action === 'issue_bot_token') {
-      return post(api, action, body, undefined, options);
     }
     const token = await botToken(botTokens);
     try {
@@ -456,6 +540,21 @@ export const createLivechatClient = ({
     options?: RequestOptions,
   ) => call({ api: 'configuration', action, body, schema }, options);
 
+  const reportSkipped = (
+    action: string,
+    chatId: string,
+    thread: { id: string; skippedEvents: SkippedEvent[] },
+  ) => {
+    for (const skipped of thread.skippedEvents) {
+      const report = { ...skipped, action, chatId, threadId: thread.id };
+      if (onSkippedEvent) {
+        onSkippedEvent(report);
+      } else {
+        log?.warn(report, 'LiveChat event skipped: it does not match our schema');
+      }
+    }
+  };
+
   // v3.6 renamed list_chats' `include_active` to `active`; translate where they mean the same
   // (`include_active: false` = `active: false`, `include_active: true` = no filter).
   const listChatsBody = (request: ListChatsRequest): ListChatsRequest => {
@@ -476,7 +575,18 @@ export const createLivechatClient = ({
   return {
     version,
     sendEvent: (request, options) => agent('send_event', SendEventResponse, request, options),
-    getChat: (request, options) => agent('get_chat', Chat, request, options),
+    getChat: async (request, options) => {
+      const chat = await agent('get_chat', Chat, request, options);
+      reportSkipped('get_chat', chat.id, chat.thread);
+      return chat;
+    },
+    listThreads: async (request, options) => {
+      const page = await agent('list_threads', ListThreadsResponse, request, options);
+      for (const thread of page.threads) {
+        reportSkipped('list_threads', request.chat_id, thread);
+      }
+      return page;
+    },
     listChats: (request = {}, options = {}) =>
       agent('list_chats', ListChatsResponse, listChatsBody(request), options),
     listRoutingStatuses: (request = {}, options = {}) =>
@@ -498,7 +608,7 @@ export const createLivechatClient = ({
     },
     registerWebhook: (request, options) =>
       configuration('register_webhook', RegisterWebhookResponse, request, options),
-    listWebhooks: (request = {}, options = {}) =>
+    listWebhooks: (request, options) =>
       configuration('list_webhooks', ListWebhooksResponse, request, options),
     unregisterWebhook: async (request, options) => {
       await configuration('unregister_webhook', EmptyResponse, request, options);

@@ -19,7 +19,7 @@ describe('classifyLivechatError', () => {
     [{ type: 'request_timeout', status: 408 }, 'retryable'],
     [{ type: 'validation', status: 500 }, 'unrecoverable'],
     [{ type: 'authentication', status: 401 }, 'unrecoverable'],
-    [{ type: 'misdirected_request', status: 421 }, 'unrecoverable'],
+    [{ type: 'misdirected_request', status: 421 }, 'retryable'],
     [{ type: 'unheard_of', status: 503 }, 'retryable'],
     [{ type: 'unheard_of', status: 422 }, 'unrecoverable'],
     [{ status: 429 }, 'rate_limited'],

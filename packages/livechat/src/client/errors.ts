@@ -74,7 +74,10 @@ export class LivechatRateLimitedError extends LivechatError {
   }
 }
 
-/** `internal`, `service_unavailable`, `request_timeout`, 5xx, network errors, timeouts. */
+/**
+ * `internal`, `service_unavailable`, `request_timeout`, `misdirected_request`, 5xx, network
+ * errors, timeouts.
+ */
 export class LivechatRetryableError extends LivechatError {
   constructor(details: LivechatErrorDetails) {
     super('retryable', details);
@@ -110,6 +113,9 @@ const RETRYABLE_TYPES: ReadonlySet<string> = new Set([
   'internal',
   'service_unavailable',
   'request_timeout',
+  // "Should be performed to another region": the client retries there at once; should that
+  // fail too, a later attempt starts from the region it learnt.
+  'misdirected_request',
 ]);
 // The documented catalogue (livechat-api.md §4.2). A type outside it is new to us, so its HTTP
 // status decides instead (a new 5xx-ish type should not park jobs as unrecoverable).
@@ -127,7 +133,6 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set([
   'license_expired',
   'license_not_found',
   'limit_reached',
-  'misdirected_request',
   'missing_access',
   'not_allowed',
   'not_found',

@@ -23,6 +23,16 @@ export type GetChatRequest = {
   thread_id?: string;
 };
 
+export type ListThreadsRequest = {
+  chat_id: string;
+  sort_order?: 'asc' | 'desc';
+  /** Default 3, at most 100. */
+  limit?: number;
+  page_id?: string;
+  min_events_count?: number;
+  filters?: { from?: string; to?: string };
+};
+
 export type PropertyFilter = {
   exists?: boolean;
   values?: unknown[];
@@ -100,14 +110,23 @@ export type RegisterWebhookRequest = {
   filters?: WebhookFilters;
 };
 
-/** `owner_client_id` is required with a PAT; with a Bearer token it defaults to the token's. */
+/**
+ * License webhooks state: `owner_client_id` is required with a PAT; with a Bearer token it
+ * defaults to the token's.
+ */
 export type OwnerClientRequest = {
   owner_client_id?: string;
 };
 
+/** `owner_client_id` is always required ("Required: yes", whatever the credentials). */
+export type ListWebhooksRequest = {
+  owner_client_id: string;
+};
+
+/** `owner_client_id` is always required ("Required: yes", whatever the credentials). */
 export type UnregisterWebhookRequest = {
   id: string;
-  owner_client_id?: string;
+  owner_client_id: string;
 };
 
 export type BotGroupPriority = 'first' | 'normal' | 'last' | 'supervisor';

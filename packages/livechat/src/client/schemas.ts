@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatEvent } from '../webhooks/events.js';
+import { splitThreadEvents } from '../webhooks/events.js';
 import { ChatUser, RoutingStatus } from '../webhooks/payloads.js';
 
 // Agent Chat / Configuration API responses (v3.5 and v3.6). Loose on purpose: LiveChat adds
@@ -25,19 +25,25 @@ export type ErrorResponse = z.output<typeof ErrorResponse>;
 export const SendEventResponse = z.looseObject({ event_id: z.string().min(1) });
 export type SendEventResponse = z.output<typeof SendEventResponse>;
 
-/** The one `thread` of a get_chat response. `tags` is absent when the thread has none. */
-export const ChatThread = z.looseObject({
-  id: z.string().min(1),
-  active: z.boolean(),
-  created_at: z.string().optional(),
-  user_ids: z.array(z.string()).default([]),
-  events: z.array(ChatEvent).default([]),
-  properties: Properties.default({}),
-  tags: z.array(z.string()).default([]),
-  access: Access.optional(),
-  previous_thread_id: z.string().optional(),
-  next_thread_id: z.string().optional(),
-});
+/**
+ * A thread of get_chat / list_threads. `tags` is absent when the thread has none. An event
+ * that doesn't parse is left out of `events` and listed in `skippedEvents` (the client reports
+ * it): one odd event never fails the whole chat.
+ */
+export const ChatThread = z
+  .looseObject({
+    id: z.string().min(1),
+    active: z.boolean(),
+    created_at: z.string().optional(),
+    user_ids: z.array(z.string()).default([]),
+    events: z.array(z.unknown()).default([]),
+    properties: Properties.default({}),
+    tags: z.array(z.string()).default([]),
+    access: Access.optional(),
+    previous_thread_id: z.string().optional(),
+    next_thread_id: z.string().optional(),
+  })
+  .transform(splitThreadEvents);
 export type ChatThread = z.output<typeof ChatThread>;
 
 /** get_chat: the chat with one thread (the latest unless `thread_id` was given). */
@@ -50,6 +56,15 @@ export const Chat = z.looseObject({
   is_followed: z.boolean().optional(),
 });
 export type Chat = z.output<typeof Chat>;
+
+/** list_threads: a page of the chat's threads. */
+export const ListThreadsResponse = z.looseObject({
+  threads: z.array(ChatThread).default([]),
+  found_threads: z.number().optional(),
+  next_page_id: z.string().optional(),
+  previous_page_id: z.string().optional(),
+});
+export type ListThreadsResponse = z.output<typeof ListThreadsResponse>;
 
 export const ChatSummary = z.looseObject({
   id: z.string().min(1),

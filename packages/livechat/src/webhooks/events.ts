@@ -12,6 +12,8 @@ const EventBase = {
   visibility: z.string().optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
   thread_id: z.string().optional(),
+  // v3.6: true on a deleted event (administrators see the original with it).
+  deleted: z.boolean().optional(),
 };
 
 export const MessageEvent = z.looseObject({
@@ -91,7 +93,96 @@ export const UnknownEvent = z
     message: 'event of a known type does not match its schema',
   });
 
-export const ChatEvent = z.union([KnownEvent, UnknownEvent]);
+/**
+ * v3.6: what bots and agents with the `normal` role read in place of an event the customer
+ * deleted: `id`, `created_at`, the original `type`, `visibility`, `deleted: true`, maybe
+ * `author_id` and `custom_id` — no content (so a `message` has no `text`). Administrators get
+ * the original with `deleted: true`, which parses as its own type.
+ */
+export const DeletedEvent = z.looseObject({
+  ...EventBase,
+  type: z.string().min(1),
+  deleted: z.literal(true),
+  author_id: z.string().optional(),
+});
+export type DeletedEvent = z.output<typeof DeletedEvent>;
+
+// A deleted event is tried after the known types: the original with `deleted: true` reads as
+// itself; the stripped form (a `message` without `text`) falls through to DeletedEvent.
+export const ChatEvent = z.union([KnownEvent, DeletedEvent, UnknownEvent]);
 export type ChatEvent = z.output<typeof ChatEvent>;
-export type MessageEvent = z.output<typeof MessageEvent>;
-export type SystemMessageEvent = z.output<typeof SystemMessageEvent>;
+
+/**
+ * Why an event of a thread was left out: `malformed` — not even an event (no `id`/`type`);
+ * `schema_mismatch` — a known type that doesn't match its schema.
+ */
+export type SkippedEventReason = 'malformed' | 'schema_mismatch';
+
+/** An event left out of a thread's `events`, with where it was and why. */
+export type SkippedEvent = {
+  /** Its position in the thread's events as LiveChat sent them. */
+  index: number;
+  id: string | undefined;
+  type: string | undefined;
+  reason: SkippedEventReason;
+  /** The first schema issues, for a log line. */
+  issues: string;
+};
+
+const describeIssues = (error: z.ZodError): string =>
+  error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+
+/**
+ * A thread's events parsed one by one: an event that doesn't parse is left out and listed in
+ * `skipped` rather than failing the whole chat (one odd event must not stop every rule of it).
+ */
+export const parseThreadEvents = (
+  items: readonly unknown[],
+): { events: ChatEvent[]; skipped: SkippedEvent[] } => {
+  const events: ChatEvent[] = [];
+  const skipped: SkippedEvent[] = [];
+  items.forEach((item, index) => {
+    const parsed = ChatEvent.safeParse(item);
+    if (parsed.success) {
+      events.push(parsed.data);
+      return;
+    }
+    const fields =
+      typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
+    const id = typeof fields.id === 'string' && fields.id !== '' ? fields.id : undefined;
+    const type = typeof fields.type === 'string' && fields.type !== '' ? fields.type : undefined;
+    // For a known type, its own schema says what is wrong (the union only says "no match").
+    const known =
+      type !== undefined && KNOWN_EVENT_TYPES.has(type) ? KnownEvent.safeParse(item) : undefined;
+    skipped.push({
+      index,
+      id,
+      type,
+      reason: id === undefined || type === undefined ? 'malformed' : 'schema_mismatch',
+      issues: describeIssues(known?.error ?? parsed.error),
+    });
+  });
+  return { events, skipped };
+};
+
+/**
+ * For a thread schema's `.transform`: its raw `events` (`z.array(z.unknown())`) parsed by
+ * `parseThreadEvents` into `events` (the ones that parsed) and `skippedEvents` (the others).
+ */
+export const splitThreadEvents = <T extends { events: unknown[] }>(
+  thread: T,
+): WithoutEvents<T> & { events: ChatEvent[]; skippedEvents: SkippedEvent[] } => {
+  const parsed = parseThreadEvents(thread.events);
+  // The spread is T with `events` replaced, which TypeScript cannot express for generic T.
+  return {
+    ...thread,
+    events: parsed.events,
+    skippedEvents: parsed.skipped,
+  } as unknown as WithoutEvents<T> & { events: ChatEvent[]; skippedEvents: SkippedEvent[] };
+};
+
+// `Omit` would drop every known key of a loose object (its index signature swallows them).
+type WithoutEvents<T> = { [K in keyof T as K extends 'events' ? never : K]: T[K] };

@@ -117,6 +117,55 @@ describe('payload schemas', () => {
     expect(result.success).toBe(false);
   });
 
+  it('parses a deleted event in both forms (v3.6: stripped for bots, original for admins)', () => {
+    const stripped = {
+      id: 'E_1',
+      custom_id: '31-0C-1C-07-DB-16',
+      type: 'message',
+      deleted: true,
+      author_id: 'c',
+      created_at: '2017-10-12T15:19:21.010200Z',
+    };
+    const result = parseWebhookPayload('incoming_chat', {
+      chat: { id: 'C', thread: { id: 'T', events: [stripped] } },
+    });
+    expect(result.data?.chat.thread).toMatchObject({ events: [stripped], skippedEvents: [] });
+    const original = { ...stripped, text: 'hi', visibility: 'all' };
+    expect(
+      parseWebhookPayload('incoming_event', { chat_id: 'C', thread_id: 'T', event: original }).data
+        ?.event,
+    ).toEqual(original);
+  });
+
+  it('leaves out (and lists) thread events that do not parse instead of failing the chat', () => {
+    const events = [
+      { id: 'E_1', type: 'message', author_id: 'c', text: 'hi' },
+      { id: 'E_2', type: 'message', author_id: 'c' },
+      { text: 'no id, no type' },
+      { id: 'E_4', type: 'form', author_id: 'c' },
+    ];
+    const result = parseWebhookPayload('incoming_chat', {
+      chat: { id: 'C', thread: { id: 'T', events } },
+    });
+    expect(result.data?.chat.thread.events.map((event) => event.id)).toEqual(['E_1', 'E_4']);
+    expect(result.data?.chat.thread.skippedEvents).toEqual([
+      {
+        index: 1,
+        id: 'E_2',
+        type: 'message',
+        reason: 'schema_mismatch',
+        issues: expect.stringContaining('text'),
+      },
+      {
+        index: 2,
+        id: undefined,
+        type: undefined,
+        reason: 'malformed',
+        issues: expect.any(String),
+      },
+    ]);
+  });
+
   it('tolerates missing optional fields in incoming_chat (no events, no users)', () => {
     const result = parseWebhookPayload('incoming_chat', { chat: { id: 'C', thread: { id: 'T' } } });
     expect(result.data?.chat).toMatchObject({ id: 'C', users: [], thread: { events: [] } });

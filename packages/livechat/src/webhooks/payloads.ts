@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatEvent } from './events.js';
+import { ChatEvent, splitThreadEvents } from './events.js';
 
 // Webhook payloads (`envelope.payload`) per action, as documented for v3.5/v3.6. Optional
 // where the docs show the field missing in practice or don't promise it.
@@ -10,22 +10,31 @@ export const ChatUser = z.looseObject({
   type: z.string(),
   name: z.string().optional(),
   email: z.string().optional(),
+  // Users who left stay in the chat with `present: false`; only present users can send events.
   present: z.boolean().optional(),
+  // Agents (bots too): `all`, or `agents` when added visible to agents only.
+  visibility: z.string().optional(),
+  // Customers: their current visit, `visit` since v3.6 (`last_visit` in v3.5).
+  visit: z.looseObject({}).optional(),
+  last_visit: z.looseObject({}).optional(),
 });
 export type ChatUser = z.output<typeof ChatUser>;
 
 const Properties = z.record(z.string(), z.record(z.string(), z.unknown()));
 
-// incoming_chat carries one `thread` (not `threads[]`).
-export const IncomingThread = z.looseObject({
-  id: z.string().min(1),
-  active: z.boolean().optional(),
-  created_at: z.string().optional(),
-  user_ids: z.array(z.string()).default([]),
-  events: z.array(ChatEvent).default([]),
-  properties: Properties.optional(),
-  tags: z.array(z.string()).optional(),
-});
+// incoming_chat carries one `thread` (not `threads[]`). An event that doesn't parse is left
+// out of `events` and listed in `skippedEvents`, so the rest of the chat is still routed.
+export const IncomingThread = z
+  .looseObject({
+    id: z.string().min(1),
+    active: z.boolean().optional(),
+    created_at: z.string().optional(),
+    user_ids: z.array(z.string()).default([]),
+    events: z.array(z.unknown()).default([]),
+    properties: Properties.optional(),
+    tags: z.array(z.string()).optional(),
+  })
+  .transform(splitThreadEvents);
 
 export const IncomingChatPayload = z.looseObject({
   chat: z.looseObject({
