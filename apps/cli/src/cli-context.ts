@@ -5,7 +5,8 @@ import {
   type NudgeRules,
   type OrganizationRules,
 } from '@nudge/config';
-import { createLivechatClient, type LivechatClient } from '@nudge/livechat';
+import type { LivechatClient } from '@nudge/livechat';
+import { createLivechatClients } from '@nudge/worker';
 
 // What the LiveChat commands (setup, status, doctor, teardown) share: the same environment
 // and rules file as the worker, and one client per organization acting with its own PAT.
@@ -13,7 +14,7 @@ import { createLivechatClient, type LivechatClient } from '@nudge/livechat';
 export type CliContext = {
   env: CliEnv;
   rules: NudgeRules;
-  /** The organization's PAT client (Configuration API, routing statuses). */
+  /** The organization's PAT (or access token) client: Configuration API, routing statuses. */
   adminClient: (organization: OrganizationRules) => LivechatClient;
 };
 
@@ -30,27 +31,21 @@ export const loadCliContext = async ({
 }: LoadCliContextOptions): Promise<CliContext> => {
   const config = loadConfig(CliEnv, env);
   const rules = await loadRulesFile(config.NUDGE_CONFIG, env, { requireBotIds });
-  const clients = new Map<string, LivechatClient>();
+  const clients = createLivechatClients({
+    baseUrl: config.LIVECHAT_API_URL,
+    timeoutMs: config.LIVECHAT_TIMEOUT_MS,
+    // LiveChat's Legacy/Deprecation notices, as the worker logs them.
+    log: { warn: (_details, message) => process.stderr.write(`nudge: ${message}\n`) },
+  });
   return {
     env: config,
     rules,
     adminClient: (organization) => {
-      const { organizationId, pat } = organization;
-      let client = clients.get(organizationId);
+      const client = clients.asAccount(organization);
       if (!client) {
-        if (!pat) {
-          throw new Error(
-            `organizations.${organizationId}.pat is not set: this command acts with the organization's personal access token`,
-          );
-        }
-        client = createLivechatClient({
-          auth: { type: 'pat', accountId: pat.accountId, pat: pat.token },
-          baseUrl: config.LIVECHAT_API_URL,
-          version: organization.apiVersion,
-          timeoutMs: config.LIVECHAT_TIMEOUT_MS,
-          region: organization.region,
-        });
-        clients.set(organizationId, client);
+        throw new Error(
+          `organizations.${organization.organizationId}.pat is not set: this command acts with the organization's personal access token (or accessToken)`,
+        );
       }
       return client;
     },

@@ -261,11 +261,12 @@ export const runDoctor = async ({ env, url, out }: DoctorOptions): Promise<numbe
     ]);
   }
   for (const organization of context.rules.organizations.values()) {
-    if (!organization.pat || !organization.clientId) {
+    const credentials = organization.pat ?? organization.accessToken;
+    if (!credentials || !organization.clientId) {
       report([
         {
           ok: false,
-          label: `organization ${organization.organizationId}: no ${organization.pat ? 'livechat.clientId' : 'pat'} in the rules file`,
+          label: `organization ${organization.organizationId}: no ${credentials ? 'livechat.clientId' : 'pat (or accessToken)'} in the rules file`,
           fix: 'doctor and setup act with the organization PAT and your app Client ID',
         },
       ]);

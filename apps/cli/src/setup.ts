@@ -53,9 +53,9 @@ const checkCredentials = (organization: OrganizationRules): string => {
       'livechat.clientId is not set: setup registers webhooks and bots for your app (Developer Console → your app → Client ID)',
     );
   }
-  if (!organization.pat) {
+  if (!organization.pat && !organization.accessToken) {
     throw new SetupError(
-      `${where}.pat is not set: setup acts with the organization's personal access token (see README, "Connect a real LiveChat account")`,
+      `${where}.pat is not set: setup acts with the organization's personal access token, or an accessToken (see README, "Connect a real LiveChat account")`,
     );
   }
   return organization.clientId;

@@ -29,7 +29,8 @@ const accountAuth = (organization: OrganizationRules): LivechatIssuerAuth | unde
 export type CreateLivechatClientsOptions = {
   baseUrl: string;
   timeoutMs: number;
-  tokenCache: BotTokenCache;
+  /** Where bot tokens are shared; only `asBot` needs it (the CLI acts as the account alone). */
+  tokenCache?: BotTokenCache;
   log: LivechatLogger;
   /** Events of a get_chat / list_threads thread left out because they don't parse. */
   onSkippedEvent?: (skipped: LivechatSkippedEvent) => void;
@@ -81,7 +82,7 @@ export const createLivechatClients = ({
       // issue_bot_token is called with the organization's credentials (the rules file
       // requires them for every bot with a secret).
       const issuer = accountAuth(organization);
-      if (bot?.secret && organization.clientId && issuer) {
+      if (bot?.secret && organization.clientId && issuer && tokenCache) {
         return build(`${organization.organizationId}\u0000bot\u0000${botId}`, organization, {
           type: 'bot',
           botId,
