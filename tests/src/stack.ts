@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLivechatClient, WEBHOOK_ACTIONS } from '@nudge/livechat';
 import {
-  type CallEntry,
   createSandbox,
   type Sandbox,
   type SandboxOptions,
+  type SentMessage,
+  sentMessagesOf,
 } from '@nudge/livechat-sandbox';
 import { QUEUE_NAMES, type QueueName } from '@nudge/queues';
 import {
@@ -88,29 +89,8 @@ export type Stack = {
   stop: () => Promise<void>;
 };
 
-export type BotEvent = {
-  chatId: string;
-  customId: string;
-  text: string;
-  visibility: string;
-  botId: string | undefined;
-  at: number;
-};
-
-const toBotEvent = (call: CallEntry): BotEvent => {
-  const request = call.request as {
-    chat_id: string;
-    event: { custom_id?: string; text?: string; visibility?: string };
-  };
-  return {
-    chatId: request.chat_id,
-    customId: request.event.custom_id ?? '',
-    text: request.event.text ?? '',
-    visibility: request.event.visibility ?? 'all',
-    botId: call.identity?.type === 'bot' ? call.identity.botId : undefined,
-    at: Date.parse(call.time),
-  };
-};
+/** A bot message LiveChat accepted (see `sentMessagesOf`). */
+export type BotEvent = SentMessage;
 
 const E2E_RULES = {
   idleReply: { afterSeconds: 5, message: 'E2E: thanks for waiting' },
@@ -274,11 +254,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     return existing;
   };
   const botEvents = (filter: (event: BotEvent) => boolean = () => true) =>
-    sandbox.journal
-      .calls()
-      .filter((call) => call.action === 'send_event' && call.status === 200)
-      .map(toBotEvent)
-      .filter(filter);
+    sentMessagesOf(sandbox.journal.entries).filter(filter);
 
   const stack: Stack = {
     sandbox,

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CallEntry, JournalEntry, WebhookEntry } from '@nudge/livechat-sandbox';
-import { createScenarioClient } from '@nudge/livechat-sandbox';
+import { createScenarioClient, sentMessagesOf, type WebhookEntry } from '@nudge/livechat-sandbox';
 import { QUEUE_NAMES } from '@nudge/queues';
 import { Queue } from 'bullmq';
 import { parse } from 'yaml';
@@ -22,28 +21,6 @@ export type DemoOptions = {
 
 type Prefix = 'nudge-idle-' | 'nudge-tag-' | 'nudge-rate-';
 const PREFIXES: Prefix[] = ['nudge-idle-', 'nudge-tag-', 'nudge-rate-'];
-
-type SentEvent = { chatId: string; customId: string; text: string; visibility: string; at: number };
-
-const sentEvents = (entries: JournalEntry[]): SentEvent[] =>
-  entries
-    .filter(
-      (entry): entry is CallEntry =>
-        entry.kind === 'call' && entry.action === 'send_event' && entry.status === 200,
-    )
-    .map((call) => {
-      const request = call.request as {
-        chat_id: string;
-        event: { custom_id?: string; text?: string; visibility?: string };
-      };
-      return {
-        chatId: request.chat_id,
-        customId: request.event.custom_id ?? '',
-        text: request.event.text ?? '',
-        visibility: request.event.visibility ?? 'all',
-        at: Date.parse(call.time),
-      };
-    });
 
 const chatOfWebhook = (entry: WebhookEntry): string | undefined => {
   const payload = (entry.body as { payload?: Record<string, unknown> }).payload ?? {};
@@ -185,7 +162,7 @@ export const runDemo = async ({
         const sent = await waitFor(
           `the bot's ${demo.name} in chat ${demo.chatId}`,
           async () =>
-            sentEvents(await journal()).find(
+            sentMessagesOf(await journal()).find(
               (event) => event.chatId === demo.chatId && event.customId.startsWith(demo.prefix),
             ),
           timeoutMs + state.idleAfterSeconds * 1_000,
@@ -236,7 +213,7 @@ export const runDemo = async ({
     await waitFor('the demo chats to settle', async () =>
       (await pendingJobsOf(chatIds)) === 0 ? true : undefined,
     );
-    const sent = sentEvents(await journal());
+    const sent = sentMessagesOf(await journal());
     for (const demo of cases) {
       const inChat = sent.filter((event) => event.chatId === demo.chatId);
       const expected = inChat.filter((event) => event.customId.startsWith(demo.prefix)).length;

@@ -1,8 +1,8 @@
-import { runDoctor, runSetup } from '@nudge/cli';
+import { runDoctor } from '@nudge/cli';
 import { findFreePort, type RedisServer, startRedisServer } from '@nudge/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CliFixture, collect, PUBLIC_URL, SECRET, startCliFixture } from './helpers.js';
+import { type CliFixture, collect, PUBLIC_URL, setUpFixture, startCliFixture } from './helpers.js';
 
 let redisServer: RedisServer;
 let fixture: CliFixture;
@@ -16,20 +16,9 @@ afterAll(async () => {
   await redisServer.stop();
 });
 
-/** A set-up organization, as after `nudge setup` and adding the bot to the rules file. */
 beforeEach(async () => {
   fixture = await startCliFixture({ redisUrl: redisServer.url });
-  const context = await fixture.context();
-  const { bots } = await runSetup({
-    rules: context.rules,
-    adminClient: context.adminClient,
-    url: PUBLIC_URL,
-    secret: SECRET,
-    out: () => undefined,
-  });
-  botId = bots[0]?.id ?? '';
-  fixture.env.BOT_SECRET = bots[0]?.secret ?? '';
-  await fixture.writeRules({ bot: { id: botId, secret: 'env:BOT_SECRET' } });
+  botId = await setUpFixture(fixture);
 });
 afterEach(async () => {
   await fixture.close();
@@ -45,12 +34,13 @@ const doctor = async (env: Record<string, string> = {}, url: string | undefined 
   };
 };
 
-const withRedisConfig = async (name: string, value: string, run: () => Promise<void>) => {
+/** Doctor's report while the test's Redis runs with `name` set to `value`. */
+const doctorWithRedisConfig = async (name: string, value: string) => {
   const redis = new Redis(redisServer.url);
   const [, before = ''] = (await redis.config('GET', name)) as string[];
   await redis.config('SET', name, value);
   try {
-    await run();
+    return await doctor();
   } finally {
     await redis.config('SET', name, before);
     redis.disconnect();
@@ -85,24 +75,12 @@ describe('nudge doctor', () => {
     ],
     [
       'an evicting Redis',
-      async () => {
-        let result: Awaited<ReturnType<typeof doctor>> | undefined;
-        await withRedisConfig('maxmemory-policy', 'allkeys-lru', async () => {
-          result = await doctor();
-        });
-        return result as Awaited<ReturnType<typeof doctor>>;
-      },
+      () => doctorWithRedisConfig('maxmemory-policy', 'allkeys-lru'),
       /^✗ Redis maxmemory-policy is allkeys-lru — set maxmemory-policy noeviction/,
     ],
     [
       'Redis without persistence',
-      async () => {
-        let result: Awaited<ReturnType<typeof doctor>> | undefined;
-        await withRedisConfig('appendonly', 'no', async () => {
-          result = await doctor();
-        });
-        return result as Awaited<ReturnType<typeof doctor>>;
-      },
+      () => doctorWithRedisConfig('appendonly', 'no'),
       /^✗ Redis persistence is off \(appendonly no\) — set appendonly yes/,
     ],
     [

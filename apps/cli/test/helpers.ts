@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CliContext, loadCliContext } from '@nudge/cli';
+import { type CliContext, loadCliContext, runSetup } from '@nudge/cli';
 import { createLivechatClient, type LivechatClient } from '@nudge/livechat';
 import { createSandbox, type Sandbox, type SandboxOptions } from '@nudge/livechat-sandbox';
 import { stringify } from 'yaml';
@@ -86,3 +86,38 @@ export const startCliFixture = async ({
     close: () => sandbox.close(),
   };
 };
+
+/**
+ * The fixture as after `nudge setup` and the operator adding the bot it printed to the rules
+ * file (its secret in BOT_SECRET). Resolves with the bot's id.
+ */
+export const setUpFixture = async (fixture: CliFixture): Promise<string> => {
+  const context = await fixture.context();
+  const { bots } = await runSetup({
+    rules: context.rules,
+    adminClient: context.adminClient,
+    url: PUBLIC_URL,
+    secret: SECRET,
+    out: () => undefined,
+  });
+  const [bot] = bots;
+  if (!bot?.secret) {
+    throw new Error('setup created no bot');
+  }
+  fixture.env.BOT_SECRET = bot.secret;
+  await fixture.writeRules({ bot: { id: bot.id, secret: 'env:BOT_SECRET' } });
+  return bot.id;
+};
+
+/** A webhook another integration of the same app registered: Nudge must leave it alone. */
+export const registerForeignWebhook = async (fixture: CliFixture): Promise<string> =>
+  (
+    await fixture.admin.registerWebhook({
+      action: 'incoming_chat',
+      url: 'https://crm.example.com/hook',
+      secret_key: 'crm-secret',
+      owner_client_id: fixture.sandbox.credentials.clientId,
+      type: 'license',
+      description: 'CRM sync',
+    })
+  ).id;

@@ -1,6 +1,13 @@
 import { runSetup, SetupError, secretFingerprint } from '@nudge/cli';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type CliFixture, collect, PUBLIC_URL, SECRET, startCliFixture } from './helpers.js';
+import {
+  type CliFixture,
+  collect,
+  PUBLIC_URL,
+  registerForeignWebhook,
+  SECRET,
+  startCliFixture,
+} from './helpers.js';
 
 const ALL_ACTIONS = [
   'chat_deactivated',
@@ -146,17 +153,9 @@ describe('nudge setup', () => {
   });
 
   it("leaves other apps' and the operator's own webhooks alone", async () => {
-    const { clientId } = fixture.sandbox.credentials;
-    const theirs = await fixture.admin.registerWebhook({
-      action: 'incoming_chat',
-      url: 'https://crm.example.com/hook',
-      secret_key: 'crm-secret',
-      owner_client_id: clientId,
-      type: 'license',
-      description: 'CRM sync',
-    });
+    const theirs = await registerForeignWebhook(fixture);
     await setup();
-    expect(fixture.sandbox.state.webhooks().map((webhook) => webhook.id)).toContain(theirs.id);
+    expect(fixture.sandbox.state.webhooks().map((webhook) => webhook.id)).toContain(theirs);
   });
 
   it('moves a configured bot to supervisor priority in the served groups', async () => {

@@ -1,26 +1,23 @@
-import { runSetup, runStatus, runTeardown } from '@nudge/cli';
+import { runStatus, runTeardown } from '@nudge/cli';
 import { createWorkerConnection, QUEUE_NAMES } from '@nudge/queues';
 import { connectRedis, deleteKeysWithPrefix } from '@nudge/testing';
 import { Queue, Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type CliFixture, collect, PUBLIC_URL, SECRET, startCliFixture } from './helpers.js';
+import {
+  type CliFixture,
+  collect,
+  PUBLIC_URL,
+  registerForeignWebhook,
+  setUpFixture,
+  startCliFixture,
+} from './helpers.js';
 
 let fixture: CliFixture;
 let botId: string;
 
 beforeEach(async () => {
   fixture = await startCliFixture({ redisUrl: inject('redisUrl') });
-  const context = await fixture.context();
-  const { bots } = await runSetup({
-    rules: context.rules,
-    adminClient: context.adminClient,
-    url: PUBLIC_URL,
-    secret: SECRET,
-    out: () => undefined,
-  });
-  botId = bots[0]?.id ?? '';
-  fixture.env.BOT_SECRET = bots[0]?.secret ?? '';
-  await fixture.writeRules({ bot: { id: botId, secret: 'env:BOT_SECRET' } });
+  botId = await setUpFixture(fixture);
 });
 afterEach(async () => {
   await fixture.close();
@@ -77,14 +74,7 @@ describe('nudge status', () => {
 
 describe('nudge teardown', () => {
   it('removes what setup made after asking, and nothing when the answer is no', async () => {
-    const { clientId } = fixture.sandbox.credentials;
-    const theirs = await fixture.admin.registerWebhook({
-      action: 'incoming_chat',
-      url: 'https://crm.example.com/hook',
-      secret_key: 'crm-secret',
-      owner_client_id: clientId,
-      type: 'license',
-    });
+    const theirs = await registerForeignWebhook(fixture);
     const questions: string[] = [];
     const declined = collect();
     expect(
@@ -109,7 +99,7 @@ describe('nudge teardown', () => {
         out: done.out,
       }),
     ).toBe(9);
-    expect(fixture.sandbox.state.webhooks().map((webhook) => webhook.id)).toEqual([theirs.id]);
+    expect(fixture.sandbox.state.webhooks().map((webhook) => webhook.id)).toEqual([theirs]);
     expect(fixture.sandbox.state.bots()).toEqual([]);
     expect(done.text()).toContain(`delete bot Nudge (${botId})`);
   });

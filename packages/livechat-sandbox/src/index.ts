@@ -3,13 +3,15 @@ export { type RoutingStatusSpelling, WIDGET_CLIENT_ID } from './chats.js';
 export { CONFIGURATION_ACTIONS } from './configuration-api.js';
 export { ApiError, ERROR_STATUS, statusForErrorType } from './errors.js';
 export type { Fault, FaultSpec, Faults } from './faults.js';
-export type {
-  CallEntry,
-  CallIdentity,
-  DeliveryEntry,
-  Journal,
-  JournalEntry,
-  WebhookEntry,
+export {
+  type CallEntry,
+  type CallIdentity,
+  type DeliveryEntry,
+  type Journal,
+  type JournalEntry,
+  type SentMessage,
+  sentMessagesOf,
+  type WebhookEntry,
 } from './journal.js';
 export type { JsonObject, JsonValue } from './json.js';
 export {

@@ -170,3 +170,37 @@ export const createJournal = (): Journal => {
     },
   };
 };
+
+/** A message a bot (or any API user) sent that LiveChat accepted: a send_event answered 200. */
+export type SentMessage = {
+  chatId: string;
+  customId: string;
+  text: string;
+  visibility: string;
+  /** The bot it was sent as, when the caller acted as one. */
+  botId: string | undefined;
+  /** When the sandbox received the call (ms since epoch). */
+  at: number;
+};
+
+/** The accepted send_event calls among `entries`, in order: what chats really received. */
+export const sentMessagesOf = (entries: readonly JournalEntry[]): SentMessage[] =>
+  entries
+    .filter(
+      (entry): entry is CallEntry =>
+        entry.kind === 'call' && entry.action === 'send_event' && entry.status === 200,
+    )
+    .map((call) => {
+      const request = call.request as {
+        chat_id: string;
+        event: { custom_id?: string; text?: string; visibility?: string };
+      };
+      return {
+        chatId: request.chat_id,
+        customId: request.event.custom_id ?? '',
+        text: request.event.text ?? '',
+        visibility: request.event.visibility ?? 'all',
+        botId: call.identity?.type === 'bot' ? call.identity.botId : undefined,
+        at: Date.parse(call.time),
+      };
+    });
