@@ -375,8 +375,9 @@ describe('Redis restart (R1, R2)', () => {
         .on('error', () => undefined)
         .waitUntilReady();
     }
-    await redisServer.kill('SIGKILL');
+    // Counted before the kill: a worker says so once, possibly before the kill returns.
     const linesBefore = workers.map(({ proc }) => proc.lines.length);
+    await redisServer.kill('SIGKILL');
     await delay(OUTAGE_MS); // the fault itself: Redis stays down this long
     workers.forEach(({ proc }, i) => {
       // Each worker noticed the outage, and kept running.
