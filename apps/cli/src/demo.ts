@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createScenarioClient, sentMessagesOf, type WebhookEntry } from '@nudge/livechat-sandbox';
 import { QUEUE_NAMES } from '@nudge/queues';
 import { Queue } from 'bullmq';
 import { parse } from 'yaml';
 import { connectOnce } from './redis-probe.js';
-import { readStackState, type StackState } from './stack-state.js';
+import { readStackState, SANDBOX_RULES_FILE, type StackState } from './stack-state.js';
 
 // `nudge demo` (npm run demo): plays the three rules against a running `npm start` in sandbox
 // mode, as a customer and an agent would, and checks that the bot acted exactly once each —
@@ -65,7 +66,7 @@ export const runDemo = async ({
   const state: StackState = found.state;
   const sandbox = createScenarioClient(state.sandboxUrl);
   const { agentId } = await sandbox.credentials();
-  const { tag } = await readSettings(`${stateDir}/sandbox.rules.yaml`);
+  const { tag } = await readSettings(join(stateDir, SANDBOX_RULES_FILE));
   const redis = await connectOnce(state.redisUrl);
   const queues = Object.values(QUEUE_NAMES).map(
     (name) => new Queue(name, { connection: redis, prefix: state.prefix }),

@@ -18,6 +18,8 @@ export const StackState = z.object({
 export type StackState = z.output<typeof StackState>;
 
 const FILE = 'stack.json';
+/** The rules file `npm start` writes for the sandbox, in the state directory. */
+export const SANDBOX_RULES_FILE = 'sandbox.rules.yaml';
 
 export const writeStackState = (stateDir: string, state: StackState): Promise<void> =>
   writeFile(join(stateDir, FILE), `${JSON.stringify(state, null, 2)}\n`);

@@ -10,7 +10,7 @@ import { type Child, startChild } from './children.js';
 import { type LocalRedis, resolveLocalRedis } from './local-redis.js';
 import { assertPortFree, PortInUseError } from './ports.js';
 import { runSetup } from './setup.js';
-import { removeStackState, writeStackState } from './stack-state.js';
+import { removeStackState, SANDBOX_RULES_FILE, writeStackState } from './stack-state.js';
 
 const mainOf = (pkg: string) =>
   fileURLToPath(import.meta.resolve(pkg).replace(/index\.js$/, 'main.js'));
@@ -248,7 +248,7 @@ export const startStack = async ({
       if (!bot?.secret) {
         throw new Error('the sandbox setup did not create a bot');
       }
-      const rulesPath = join(stateDir, 'sandbox.rules.yaml');
+      const rulesPath = join(stateDir, SANDBOX_RULES_FILE);
       const { defaults } = await writeSandboxRules({
         rulesPath,
         organizationId,
