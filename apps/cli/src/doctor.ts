@@ -114,7 +114,14 @@ const organizationChecks = async ({
         });
       }
     }
-    const found = await findBot(client, configured.id).catch(() => undefined);
+    let found: Awaited<ReturnType<typeof findBot>>;
+    try {
+      found = await findBot(client, configured.id);
+    } catch (err) {
+      // Only not_found means "no such bot"; anything else is a failure to read it.
+      checks.push({ ok: false, label: `${bot}: unreadable (${reasonOf(err)})`, fix: SCOPES_HINT });
+      continue;
+    }
     if (!found) {
       checks.push({
         ok: false,

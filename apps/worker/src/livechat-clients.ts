@@ -82,7 +82,10 @@ export const createLivechatClients = ({
       // issue_bot_token is called with the organization's credentials (the rules file
       // requires them for every bot with a secret).
       const issuer = accountAuth(organization);
-      if (bot?.secret && organization.clientId && issuer && tokenCache) {
+      if (bot?.secret && organization.clientId && issuer) {
+        if (!tokenCache) {
+          throw new Error('createLivechatClients: acting as a bot needs a tokenCache');
+        }
         return build(`${organization.organizationId}\u0000bot\u0000${botId}`, organization, {
           type: 'bot',
           botId,
