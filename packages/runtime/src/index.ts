@@ -1,0 +1,22 @@
+export { ConfigError } from './config-error.js';
+export { fingerprint, hashedId } from './ids.js';
+export { describeIssues, formatIssue, formatIssues } from './issues.js';
+export {
+  createRedisKeys,
+  parseStored,
+  parseStoredHash,
+  parseStoredJson,
+  REDIS_TTL_MS,
+  type RedisKeys,
+  StoredRoutingStatus,
+  StoredUserType,
+} from './redis-keys.js';
+export { releaseLock, tryLock } from './redis-lock.js';
+export { runService } from './run-service.js';
+export { type InstallShutdownOptions, installShutdown, type ShutdownStep } from './shutdown.js';
+export {
+  type CreateRedisTokenCacheOptions,
+  createRedisTokenCache,
+  type RedisTokenCache,
+  StoredBotToken,
+} from './token-cache.js';

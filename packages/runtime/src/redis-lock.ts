@@ -1,0 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+// A lock is a key holding its holder's random token (SET NX PX); only the holder deletes it
+// (compare-and-delete), so a holder whose lock expired never frees someone else's.
+
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** Takes the lock for `ttlMs`: its token, or undefined when another holds it. */
+export const tryLock = async (
+  redis: Redis,
+  key: string,
+  ttlMs: number,
+): Promise<string | undefined> => {
+  const token = randomUUID();
+  const taken = await redis.set(key, token, 'PX', Math.max(1, Math.floor(ttlMs)), 'NX');
+  return taken === 'OK' ? token : undefined;
+};
+
+/** Releases the lock if `token` still holds it. */
+export const releaseLock = async (redis: Redis, key: string, token: string): Promise<void> => {
+  await redis.eval(RELEASE, 1, key, token);
+};
