@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CUSTOM_ID_PREFIXES, type CustomIdRule, customIdFor, isOurCustomId } from './custom-id.js';
+import { CUSTOM_ID_PREFIXES, type CustomIdRule, customIdFor, isOurCustomId } from './custom-ids.js';
 
 const RULES = Object.keys(CUSTOM_ID_PREFIXES) as CustomIdRule[];
 

@@ -1,98 +1,53 @@
+// The rules: pure decisions and routing, one folder per rule, listed in registry.ts. The
+// worker runs them (Redis, BullMQ, LiveChat) through `RuleJobContext`.
+
+export type { CannedResponsesIntent } from './canned-responses/route.js';
+export { normaliseKeyword } from './canned-responses/settings.js';
+export type { CoreIntent } from './core-route.js';
+export { customIdFor, isOurCustomId } from './custom-ids.js';
+export type { IdleReplyIntent } from './idle-reply/route.js';
+export type { ReactToRatingIntent } from './rating-reactions/route.js';
+export { RULE_SET, RULES } from './registry.js';
+export { type RouteInput, type RouteIntent, routeWebhook } from './route.js';
 export {
-  BusinessHours,
-  isValidTimeZone,
-  isWithinBusinessHours,
-  localTimeIn,
-  TimeRange,
-  WEEKDAYS,
-  type Weekday,
-} from './business-hours.js';
+  type AnyRule,
+  type ChatRef,
+  defineJob,
+  defineRule,
+  type IdParts,
+  type JobOutcome,
+  type JobRequest,
+  type Rule,
+  type RuleJob,
+  type RuleJobContext,
+} from './rule.js';
 export {
-  type AuthorKind,
-  type ClassifyAuthorOptions,
-  classifyAuthor,
-  customerVisibleText,
-  isAnswerEvent,
-  isWaitingEvent,
-  type KnownUser,
-  knownUsersFrom,
-  toUserType,
-  type UserType,
-  usersFromIncomingChat,
-  usersFromUserAddedToChat,
-} from './classify.js';
+  ALWAYS_NEEDED,
+  createRuleSet,
+  type OverridesOf,
+  type RoutePlan,
+  type RuleSet,
+  type SettingsOf,
+} from './rule-set.js';
 export {
-  CUSTOM_ID_PREFIXES,
-  type CustomIdInput,
-  type CustomIdRule,
-  customIdFor,
-  isOurCustomId,
-} from './custom-id.js';
-export {
-  type DecideIdleReplyInput,
-  type DecideKeywordSuggestionsInput,
-  type DecideRatingReactionInput,
-  type DecideTagSuggestionsInput,
-  decideIdleReply,
-  decideKeywordSuggestions,
-  decideRatingReaction,
-  decideTagSuggestions,
-  formatSuggestions,
-  goodRatingText,
-  IDLE_CLOCK_TOLERANCE_MS,
-  type IdleReplyDecision,
-  type IdleSkipReason,
-  type OutgoingText,
-  type RatingReactionDecision,
-  type RatingSkipReason,
-  type Skip,
-  type SuggestionDecision,
-  type SuggestionSkipReason,
-} from './decide.js';
-export { configuredKeyword, findKeywords, keywordPattern } from './keywords.js';
-export {
-  parseRatingScore,
-  type RatingProperty,
-  type RatingScore,
-  type RatingSystemMessage,
-  ratingFromProperties,
-  ratingFromSystemMessage,
-} from './rating.js';
-export {
-  type CancelIdleReplyIntent,
-  type ReactToRatingIntent,
-  type RememberUsersIntent,
-  type RouteInput,
-  type RouteIntent,
-  routeWebhook,
-  type ScheduleIdleReplyIntent,
-  type SetRoutingStatusIntent,
-  type SuggestForKeywordIntent,
-  type SuggestForTagIntent,
-} from './route.js';
-export {
-  CannedResponsesOverride,
-  CannedResponsesSettings,
-  DEFAULT_BAD_RATING_TEXT,
-  DEFAULT_GOOD_RATING_TEXT,
-  DEFAULT_IDLE_MESSAGE,
-  IdleReplyOverride,
-  IdleReplySettings,
-  KeywordSuggestionsMap,
   mergeRuleSettings,
-  normaliseKeyword,
   PartialRuleSettings,
-  RatingReactionsOverride,
-  RatingReactionsSettings,
-  REVIEW_URL_PLACEHOLDER,
   RuleSettings,
   type RuleSettingsInput,
-  TagSuggestionsMap,
 } from './settings.js';
+// For writing a rule: the pieces every rule's folder is built from.
+export { ChatJobData } from './shared/chat-job.js';
+export { customerVisibleText } from './shared/classify.js';
+export { type CustomIdKind, customIdOf } from './shared/custom-id.js';
 export {
-  ChatSnapshot,
-  parseTimestamp,
-  SnapshotEvent,
-  SnapshotUser,
-} from './snapshot.js';
-export { ALWAYS_NEEDED, WEBHOOKS_BY_RULE, webhookActionsFor } from './webhooks.js';
+  type Act,
+  commonSkip,
+  type Decision,
+  hasCustomId,
+  messagesOf,
+  type OutgoingText,
+  type Skip,
+} from './shared/decision.js';
+export type { ChatSnapshot } from './shared/snapshot.js';
+export { isCustomerLike, type RoutedWebhook } from './shared/webhook.js';
+export { webhookActionsFor } from './webhooks.js';

@@ -1,18 +1,16 @@
+import { WEBHOOK_ACTIONS, WEBHOOK_PAYLOADS, type WebhookAction } from '@nudge/livechat';
 import {
   FIXTURE_AGENT_ID,
   FIXTURE_BOT_ID,
   FIXTURE_CUSTOMER_ID,
   FIXTURE_ORGANIZATION_ID,
   FIXTURES,
-  WEBHOOK_ACTIONS,
-  WEBHOOK_PAYLOADS,
-  type WebhookAction,
-} from '@nudge/livechat';
+} from '@nudge/livechat/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { UserType } from './classify.js';
 import { type RouteInput, type RouteIntent, routeWebhook } from './route.js';
 import { type RuleSettings, RuleSettings as RuleSettingsSchema } from './settings.js';
+import type { UserType } from './shared/classify.js';
 
 const CHAT_ID = 'PJ0MRSHTDG';
 const THREAD_ID = 'K600PKZON8';

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  DEFAULT_BAD_RATING_TEXT,
-  DEFAULT_GOOD_RATING_TEXT,
-  DEFAULT_IDLE_MESSAGE,
-  mergeRuleSettings,
-  PartialRuleSettings,
-  RuleSettings,
-} from './settings.js';
+import { DEFAULT_IDLE_MESSAGE } from './idle-reply/settings.js';
+import { DEFAULT_BAD_RATING_TEXT, DEFAULT_GOOD_RATING_TEXT } from './rating-reactions/settings.js';
+import { mergeRuleSettings, PartialRuleSettings, RuleSettings } from './settings.js';
 
 const errorsOf = (schema: z.ZodType, input: unknown): string => {
   const result = schema.safeParse(input);

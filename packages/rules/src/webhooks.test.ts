@@ -1,13 +1,11 @@
+import { WEBHOOK_ACTIONS, WEBHOOK_PAYLOADS, type WebhookAction } from '@nudge/livechat';
 import {
   FIXTURE_AGENT_ID,
   FIXTURE_BOT_ID,
   FIXTURE_CUSTOMER_ID,
   FIXTURE_ORGANIZATION_ID,
   FIXTURES,
-  WEBHOOK_ACTIONS,
-  WEBHOOK_PAYLOADS,
-  type WebhookAction,
-} from '@nudge/livechat';
+} from '@nudge/livechat/testing';
 import { describe, expect, it } from 'vitest';
 import { type RouteInput, routeWebhook } from './route.js';
 import { RuleSettings } from './settings.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { customIdFor, isOurCustomId } from './custom-id.js';
+import { customIdFor, isOurCustomId } from '../custom-ids.js';
+import type { ChatSnapshot, SnapshotEvent } from '../shared/snapshot.js';
 import { decideKeywordSuggestions, decideTagSuggestions } from './decide.js';
 import { CannedResponsesSettings } from './settings.js';
-import type { ChatSnapshot, SnapshotEvent } from './snapshot.js';
 
 const ORG = 'org-1';
 const SETTINGS = CannedResponsesSettings.parse({

@@ -1,9 +1,9 @@
 import type { Chat } from '@nudge/livechat';
 import { describe, expect, it } from 'vitest';
-import { customIdFor, isOurCustomId } from './custom-id.js';
+import { customIdFor, isOurCustomId } from '../custom-ids.js';
+import type { ChatSnapshot, SnapshotEvent } from '../shared/snapshot.js';
 import { decideIdleReply, IDLE_CLOCK_TOLERANCE_MS } from './decide.js';
 import { IdleReplySettings } from './settings.js';
-import type { ChatSnapshot, SnapshotEvent } from './snapshot.js';
 
 const ORG = 'org-1';
 const BOT = 'bot-1';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { customIdFor } from './custom-id.js';
+import { customIdFor } from '../custom-ids.js';
+import type { ChatSnapshot, SnapshotEvent } from '../shared/snapshot.js';
 import { decideRatingReaction } from './decide.js';
 import type { RatingScore } from './rating.js';
 import {
@@ -7,7 +8,6 @@ import {
   DEFAULT_GOOD_RATING_TEXT,
   RatingReactionsSettings,
 } from './settings.js';
-import type { ChatSnapshot, SnapshotEvent } from './snapshot.js';
 
 const ORG = 'org-1';
 const DEFAULTS = RatingReactionsSettings.parse({});

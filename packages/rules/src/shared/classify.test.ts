@@ -1,11 +1,12 @@
+import { WEBHOOK_PAYLOADS } from '@nudge/livechat';
 import {
   FIXTURE_AGENT_ID,
   FIXTURE_BOT_ID,
   FIXTURE_CUSTOMER_ID,
   FIXTURES,
-  WEBHOOK_PAYLOADS,
-} from '@nudge/livechat';
+} from '@nudge/livechat/testing';
 import { describe, expect, it } from 'vitest';
+import { configuredKeyword, findKeywords } from '../canned-responses/keywords.js';
 import {
   classifyAuthor,
   isAnswerEvent,
@@ -14,7 +15,6 @@ import {
   usersFromIncomingChat,
   usersFromUserAddedToChat,
 } from './classify.js';
-import { configuredKeyword, findKeywords } from './keywords.js';
 
 const botIds = new Set([FIXTURE_BOT_ID]);
 const knownUsers = new Map([

@@ -4,61 +4,36 @@ import { hash } from 'node:crypto';
 // looks for it in the thread (it reads get_chat anyway), so a retry, a stalled job or a
 // duplicate webhook never sends the same bot message twice.
 
-/** The per-rule prefixes; `idle-whisper` is the optional agent note sent with an idle nudge. */
-export const CUSTOM_ID_PREFIXES = {
-  'idle-reply': 'nudge-idle-',
-  'idle-whisper': 'nudge-idlew-',
-  tag: 'nudge-tag-',
-  keyword: 'nudge-kw-',
-  rating: 'nudge-rate-',
-} as const;
-export type CustomIdRule = keyof typeof CUSTOM_ID_PREFIXES;
+/**
+ * One kind of message a rule sends: `name` is hashed into its ids, `prefix` starts them.
+ * BOTH ARE DATA IN LIVECHAT: changing either makes Nudge blind to messages already sent.
+ */
+export type CustomIdKind = { readonly name: string; readonly prefix: string };
 
 const HEX_LENGTH = 24;
 
-export type CustomIdInput = {
-  rule: CustomIdRule;
+export type CustomIdParts = {
   organizationId: string;
   chatId: string;
   threadId: string;
-  /**
-   * What must happen once per thread: idle — the customer event id; tag — the tag;
-   * keyword — the normalised keyword; rating — the score.
-   */
+  /** What must happen once per thread (e.g. the customer event id, the tag, the score). */
   key: string;
 };
 
-/** The deterministic `custom_id` of a rule's event, e.g. `nudge-idle-<24 hex>` (96 bits). */
-export const customIdFor = ({
-  rule,
-  organizationId,
-  chatId,
-  threadId,
-  key,
-}: CustomIdInput): string => {
+/** The deterministic `custom_id` of a message, e.g. `nudge-idle-<24 hex>` (96 bits). */
+export const customIdOf = (
+  kind: CustomIdKind,
+  { organizationId, chatId, threadId, key }: CustomIdParts,
+): string => {
   // NUL-separated so no two different inputs join to the same string.
   const digest = hash(
     'sha256',
-    [rule, organizationId, chatId, threadId, key].join('\u0000'),
+    [kind.name, organizationId, chatId, threadId, key].join('\u0000'),
     'hex',
   );
-  return `${CUSTOM_ID_PREFIXES[rule]}${digest.slice(0, HEX_LENGTH)}`;
+  return `${kind.prefix}${digest.slice(0, HEX_LENGTH)}`;
 };
 
-const PATTERNS = Object.fromEntries(
-  Object.entries(CUSTOM_ID_PREFIXES).map(([rule, prefix]) => [
-    rule,
-    new RegExp(`^${prefix}[0-9a-f]{${HEX_LENGTH}}$`),
-  ]),
-) as Record<CustomIdRule, RegExp>;
-
-/** True when `id` is a `custom_id` Nudge made (for `rule`, or for any rule). */
-export const isOurCustomId = (id: unknown, rule?: CustomIdRule): boolean => {
-  if (typeof id !== 'string') {
-    return false;
-  }
-  if (rule !== undefined) {
-    return PATTERNS[rule].test(id);
-  }
-  return Object.values(PATTERNS).some((pattern) => pattern.test(id));
-};
+/** Recognises the custom ids of one kind. */
+export const customIdPattern = (kind: CustomIdKind): RegExp =>
+  new RegExp(`^${kind.prefix}[0-9a-f]{${HEX_LENGTH}}$`);

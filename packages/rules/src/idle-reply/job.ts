@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { defineJob } from '../rule.js';
+import { decideIdleReply } from './decide.js';
+import { scheduleNudge } from './route.js';
+import type { IdleReplySettings } from './settings.js';
+
+/** `idle-reply` / `nudge`: fires `afterSeconds` after the last unanswered customer message. */
+export const IdleReplyJob = z.object({
+  organizationId: z.string().min(1),
+  chatId: z.string().min(1),
+  threadId: z.string().min(1),
+  // The customer message that (re)started the timer.
+  eventId: z.string().min(1),
+});
+export type IdleReplyJob = z.output<typeof IdleReplyJob>;
+
+/**
+ * The thread's timer fired: nudge the customer if they are still waiting. Webhook order
+ * doesn't matter: when the chat shows a newer waiting message than the one that started this
+ * timer (its webhook came late, or its timer was replaced by an older one's), the timer moves
+ * to that message instead of giving up; fired too early by the message's clock, it waits on.
+ */
+export const nudgeJob = defineJob<IdleReplySettings, IdleReplyJob>(
+  IdleReplyJob,
+  async ({ organizationId, chatId, threadId, eventId }, ctx) => {
+    let reschedule: { eventId: string; delayMs: number } | undefined;
+    const outcome = await ctx.actOnce({ chatId, threadId }, (chat) => {
+      const decision = decideIdleReply({
+        chat,
+        organizationId,
+        threadId,
+        eventId,
+        settings: ctx.settings,
+        botIds: ctx.botIds,
+        now: ctx.now(),
+      });
+      if (!decision.act && decision.reason === 'too early') {
+        reschedule = { eventId, delayMs: decision.retryAfterMs };
+      } else if (!decision.act && decision.reason === 'superseded') {
+        reschedule = { eventId: decision.supersededBy, delayMs: decision.retryAfterMs };
+      }
+      return decision;
+    });
+    if (reschedule === undefined) {
+      return outcome;
+    }
+    // While this job runs it holds the thread's timer, so BullMQ keeps this as its successor.
+    await ctx.request(scheduleNudge(organizationId, { chatId, threadId, ...reschedule }));
+    return {
+      outcome: 'rescheduled',
+      reason: outcome.outcome === 'skipped' ? outcome.reason : 'rescheduled',
+      delayMs: reschedule.delayMs,
+    };
+  },
+);
