@@ -80,12 +80,7 @@ export {
   RegisterWebhookResponse,
   SendEventResponse,
 } from './client/schemas.js';
-export {
-  type BotTokenCache,
-  CachedBotToken,
-  type CreateRedisTokenCacheOptions,
-  createRedisTokenCache,
-} from './client/token-cache.js';
+export { type BotTokenCache, CachedBotToken } from './client/token-cache.js';
 export {
   organizationOf,
   type StoredEnvelope,
@@ -105,15 +100,6 @@ export {
   SystemMessageEvent,
   UnknownEvent,
 } from './webhooks/events.js';
-export {
-  FIXTURE_AGENT_ID,
-  FIXTURE_BOT_ID,
-  FIXTURE_CUSTOMER_ID,
-  FIXTURE_ORGANIZATION_ID,
-  FIXTURES,
-  type FixtureEnvelope,
-  fixtureEnvelope,
-} from './webhooks/fixtures.js';
 export {
   ChatDeactivatedPayload,
   ChatTransferredPayload,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Sandbox } from '@nudge/livechat-sandbox';
+import { createRedisTokenCache } from '@nudge/runtime';
 import { findFreePort } from '@nudge/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createLivechatClient,
-  createRedisTokenCache,
   LivechatError,
   type LivechatErrorDetails,
   type LivechatErrorKind,

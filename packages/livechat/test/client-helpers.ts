@@ -7,13 +7,13 @@ import {
   type Sandbox,
   type SandboxOptions,
 } from '@nudge/livechat-sandbox';
+import { createRedisTokenCache } from '@nudge/runtime';
 import { connectRedis, createTestPrefix, deleteKeysWithPrefix } from '@nudge/testing';
 import type { Redis } from 'ioredis';
 import { inject, onTestFinished } from 'vitest';
 import {
   type CreateLivechatClientOptions,
   createLivechatClient,
-  createRedisTokenCache,
   type LivechatApiVersion,
   type LivechatAuth,
   type LivechatClient,

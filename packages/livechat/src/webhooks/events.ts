@@ -1,3 +1,4 @@
+import { describeIssues } from '@nudge/runtime/issues';
 import { z } from 'zod';
 
 // Agent Chat API event objects as they appear in webhooks (`payload.event`,
@@ -129,12 +130,6 @@ export type SkippedEvent = {
   issues: string;
 };
 
-const describeIssues = (error: z.ZodError): string =>
-  error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-
 /**
  * A thread's events parsed one by one: an event that doesn't parse is left out and listed in
  * `skipped` rather than failing the whole chat (one odd event must not stop every rule of it).
@@ -162,7 +157,7 @@ export const parseThreadEvents = (
       id,
       type,
       reason: id === undefined || type === undefined ? 'malformed' : 'schema_mismatch',
-      issues: describeIssues(known?.error ?? parsed.error),
+      issues: describeIssues((known?.error ?? parsed.error).issues, 3),
     });
   });
   return { events, skipped };
