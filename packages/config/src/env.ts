@@ -1,3 +1,4 @@
+import { type AnyRule, RULES } from '@nudge/rules';
 import { z } from 'zod';
 
 // Shared pieces of every app's environment. Each app composes the keys it reads, so a
@@ -79,25 +80,46 @@ export const LivechatEnv = z.object({
   NUDGE_CONFIG: z.string().min(1).default('nudge.rules.yaml'),
 });
 
-/** Environment of apps/worker. */
-export const WorkerEnv = z.object({
+const WorkerBaseEnv = z.object({
   ...RedisEnv.shape,
   ...LogEnv.shape,
   ...ShutdownEnv.shape,
   ...LivechatEnv.shape,
   // Queue pause after LiveChat answers too_many_requests without saying for how long.
   LIVECHAT_RATE_LIMIT_MS: z.coerce.number().int().positive().default(5_000),
-  // Jobs each worker process runs at once, per queue.
+  // Jobs each worker process runs at once on the webhooks' queue (each rule's queue has its
+  // own CONCURRENCY_<QUEUE>, see concurrencyVariable).
   CONCURRENCY_LIVECHAT_EVENTS: Concurrency,
-  CONCURRENCY_IDLE_REPLY: Concurrency,
-  CONCURRENCY_CANNED_RESPONSES: Concurrency,
-  CONCURRENCY_RATING_REACTIONS: Concurrency,
   // BullMQ lock: a job whose worker stops renewing it for this long is taken over by another.
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
   // How often workers look for jobs whose lock expired (stalled: the worker died).
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
 });
-export type WorkerEnv = z.output<typeof WorkerEnv>;
+
+/** The variable setting a rule queue's concurrency: `idle-reply` → CONCURRENCY_IDLE_REPLY. */
+export const concurrencyVariable = (queue: string): string =>
+  `CONCURRENCY_${queue.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+
+export type WorkerEnv = z.output<typeof WorkerBaseEnv> & {
+  /** Jobs each worker process runs at once, by rule queue. */
+  ruleConcurrency: Readonly<Record<string, number>>;
+};
+
+/** Environment of apps/worker for a set of rules: one concurrency variable per rule queue. */
+export const workerEnvFor = (rules: readonly AnyRule[]): z.ZodType<WorkerEnv> =>
+  WorkerBaseEnv.extend(
+    Object.fromEntries(rules.map((rule) => [concurrencyVariable(rule.queue), Concurrency])),
+  ).transform(
+    (env): WorkerEnv => ({
+      ...(env as unknown as z.output<typeof WorkerBaseEnv>),
+      ruleConcurrency: Object.fromEntries(
+        rules.map((rule) => [rule.queue, Number(env[concurrencyVariable(rule.queue)])]),
+      ),
+    }),
+  );
+
+/** Environment of apps/worker. */
+export const WorkerEnv = workerEnvFor(RULES);
 
 /** Environment of the `nudge` commands that talk to LiveChat and Redis (setup, doctor, …). */
 export const CliEnv = z.object({

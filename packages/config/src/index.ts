@@ -7,8 +7,9 @@ export {
   RedisEnv,
   ShutdownEnv,
   WorkerEnv,
+  workerEnvFor,
 } from './env.js';
-export { ConfigError, formatIssues, loadConfig } from './load-config.js';
+export { ConfigError, loadConfig } from './load-config.js';
 export {
   BOT_PRIORITIES,
   type BotPriority,

@@ -1,22 +1,7 @@
+import { ConfigError, formatIssues } from '@nudge/runtime';
 import type { z } from 'zod';
 
-/** Thrown when the environment is invalid; the message lists every bad key at once. */
-export class ConfigError extends Error {
-  readonly issues: readonly string[];
-
-  constructor(issues: readonly string[]) {
-    super(`Invalid configuration:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.issues = issues;
-  }
-}
-
-/** Formats zod issues as `KEY: message` lines. */
-export const formatIssues = (issues: readonly z.core.$ZodIssue[]): string[] =>
-  issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
+export { ConfigError };
 
 /**
  * Parses `env` with `schema`, reporting every bad key in one `ConfigError`.

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from './load-config.js';
 import { loadRulesFile, resolveRules, rulesFileJsonSchema } from './rules-file.js';
 
-const ROOT = new URL('../../../', import.meta.url);
-const EXAMPLE = new URL('nudge.rules.example.yaml', ROOT).pathname;
+const PACKAGE = new URL('../', import.meta.url);
+const EXAMPLE = new URL('nudge.rules.example.yaml', PACKAGE).pathname;
 const ORG = '390e44e6-f1e6-0368-c6dd-74f14508c2e0';
 
 const issuesOf = (fn: () => unknown): string[] => {
@@ -47,7 +47,9 @@ describe('the example rules file', () => {
   });
 
   it('matches the committed JSON Schema (run `npm run schema` after changing the schema)', async () => {
-    const committed = JSON.parse(await readFile(new URL('nudge.rules.schema.json', ROOT), 'utf8'));
+    const committed = JSON.parse(
+      await readFile(new URL('nudge.rules.schema.json', PACKAGE), 'utf8'),
+    );
     expect(committed).toEqual(rulesFileJsonSchema());
   });
 });

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { mergeRuleSettings, PartialRuleSettings, RuleSettings } from '@nudge/rules';
+import { type AnyRule, RULE_SET, type RuleSet, type RuleSettings } from '@nudge/rules';
+import { ConfigError, formatIssue, formatIssues } from '@nudge/runtime';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, formatIssues } from './load-config.js';
 
 // The rules file: which bot acts in which LiveChat organization, with which credentials, and
 // each rule's settings (defaults, overridden per organization). JSON or YAML. Secrets may be
@@ -36,7 +36,8 @@ const Pat = z.strictObject({
   token: Secret,
 });
 
-const Organization = PartialRuleSettings.extend({
+// An organization: its rule settings' overrides, plus these.
+const ORGANIZATION_FIELDS = {
   // The bot that acts here; `bots` when the application owns several (the one present in
   // the chat acts, else the first).
   bot: Bot.optional(),
@@ -58,58 +59,66 @@ const Organization = PartialRuleSettings.extend({
   // customer chats to the bot, which talks only in Nudge's rules. first, normal or last opt in
   // to LiveChat assigning the bot customer chats like an agent while it accepts chats.
   botPriority: z.enum(BOT_PRIORITIES).optional(),
-});
+};
 
-export const RulesFile = z
-  .strictObject({
-    $schema: z.string().optional(),
-    livechat: z
-      .strictObject({
-        apiVersion: ApiVersion.default('3.6'),
-        // The application's Client ID (Developer Console); issue_bot_token needs it.
-        clientId: Secret.optional(),
-        region: z.string().min(1).optional(),
-      })
-      .prefault({}),
-    // Settings for every organization, unless overridden below.
-    defaults: RuleSettings.prefault({}),
-    // Keyed by LiveChat organization id.
-    organizations: z.record(z.string().min(1), Organization).default({}),
-  })
-  .superRefine((file, ctx) => {
-    for (const [organizationId, organization] of Object.entries(file.organizations)) {
-      const path = ['organizations', organizationId];
-      if (organization.bot !== undefined && organization.bots !== undefined) {
-        ctx.addIssue({ code: 'custom', path, message: 'give exactly one of `bot` or `bots`' });
-        continue;
-      }
-      const version = organization.apiVersion ?? file.livechat.apiVersion;
-      const bots = organization.bots ?? (organization.bot ? [organization.bot] : []);
-      const hasCredentials =
-        organization.pat !== undefined || organization.accessToken !== undefined;
-      // A bot without an id is one `nudge setup` is to create; it has no secret yet.
-      for (const bot of bots.filter((candidate) => candidate.id !== undefined)) {
-        const canIssueToken = bot.secret !== undefined && file.livechat.clientId !== undefined;
-        const canImpersonate = version === '3.5' && organization.pat !== undefined;
-        if (!canIssueToken && !canImpersonate) {
-          ctx.addIssue({
-            code: 'custom',
-            path,
-            message:
-              version === '3.6'
-                ? `bot ${bot.id} needs a secret (and livechat.clientId) to get a bot token on v3.6`
-                : `bot ${bot.id} needs a secret (and livechat.clientId) or the organization's pat`,
-          });
-        } else if (canIssueToken && !hasCredentials) {
-          ctx.addIssue({
-            code: 'custom',
-            path,
-            message: `bot ${bot.id} gets its token from issue_bot_token, which needs the organization's credentials: add pat: { accountId, token } (or accessToken)`,
-          });
+/** The rules file's schema for a set of rules (each rule's settings under its key). */
+export const rulesFileSchema = (ruleSet: RuleSet<readonly AnyRule[]>) => {
+  // Typed as the registry's rules: another set (a test's) only adds settings keys.
+  const { settings, overrides } = ruleSet as unknown as typeof RULE_SET;
+  return z
+    .strictObject({
+      $schema: z.string().optional(),
+      livechat: z
+        .strictObject({
+          apiVersion: ApiVersion.default('3.6'),
+          // The application's Client ID (Developer Console); issue_bot_token needs it.
+          clientId: Secret.optional(),
+          region: z.string().min(1).optional(),
+        })
+        .prefault({}),
+      // Settings for every organization, unless overridden below.
+      defaults: settings.prefault({}),
+      // Keyed by LiveChat organization id.
+      organizations: z.record(z.string().min(1), overrides.extend(ORGANIZATION_FIELDS)).default({}),
+    })
+    .superRefine((file, ctx) => {
+      for (const [organizationId, organization] of Object.entries(file.organizations)) {
+        const path = ['organizations', organizationId];
+        if (organization.bot !== undefined && organization.bots !== undefined) {
+          ctx.addIssue({ code: 'custom', path, message: 'give exactly one of `bot` or `bots`' });
+          continue;
+        }
+        const version = organization.apiVersion ?? file.livechat.apiVersion;
+        const bots = organization.bots ?? (organization.bot ? [organization.bot] : []);
+        const hasCredentials =
+          organization.pat !== undefined || organization.accessToken !== undefined;
+        // A bot without an id is one `nudge setup` is to create; it has no secret yet.
+        for (const bot of bots.filter((candidate) => candidate.id !== undefined)) {
+          const canIssueToken = bot.secret !== undefined && file.livechat.clientId !== undefined;
+          const canImpersonate = version === '3.5' && organization.pat !== undefined;
+          if (!canIssueToken && !canImpersonate) {
+            ctx.addIssue({
+              code: 'custom',
+              path,
+              message:
+                version === '3.6'
+                  ? `bot ${bot.id} needs a secret (and livechat.clientId) to get a bot token on v3.6`
+                  : `bot ${bot.id} needs a secret (and livechat.clientId) or the organization's pat`,
+            });
+          } else if (canIssueToken && !hasCredentials) {
+            ctx.addIssue({
+              code: 'custom',
+              path,
+              message: `bot ${bot.id} gets its token from issue_bot_token, which needs the organization's credentials: add pat: { accountId, token } (or accessToken)`,
+            });
+          }
         }
       }
-    }
-  });
+    });
+};
+
+/** The rules file of the registry's rules. */
+export const RulesFile = rulesFileSchema(RULE_SET);
 export type RulesFile = z.input<typeof RulesFile>;
 
 export type BotRules = { id: string; secret: string | undefined };
@@ -147,6 +156,8 @@ export type ResolveRulesOptions = {
    * Default true.
    */
   requireBotIds?: boolean;
+  /** The rules whose settings the file holds; default the registry's. */
+  ruleSet?: RuleSet<readonly AnyRule[]>;
 };
 
 const joinPath = (path: readonly PropertyKey[]): string => path.map(String).join('.');
@@ -196,11 +207,12 @@ const resolveEnvReferences = (
 export const resolveRules = (
   raw: unknown,
   env: Record<string, string | undefined>,
-  { source = 'rules file', requireBotIds = true }: ResolveRulesOptions = {},
+  { source = 'rules file', requireBotIds = true, ruleSet = RULE_SET }: ResolveRulesOptions = {},
 ): NudgeRules => {
   const problems: string[] = [];
   const resolved = resolveEnvReferences(raw, env, problems);
-  const parsed = RulesFile.safeParse(resolved);
+  // Typed as the registry's file: another rule set (a test's) only adds settings keys.
+  const parsed = rulesFileSchema(ruleSet).safeParse(resolved);
   if (!parsed.success) {
     problems.push(...formatIssues(parsed.error.issues));
   }
@@ -215,11 +227,12 @@ export const resolveRules = (
       organization;
     let rules: RuleSettings;
     try {
-      rules = mergeRuleSettings(file.defaults, overrides);
+      // A rule set other than the registry's (a test's) holds more keys than RuleSettings names.
+      rules = ruleSet.merge(file.defaults, overrides) as RuleSettings;
     } catch (err) {
       problems.push(
         ...(err instanceof z.ZodError
-          ? err.issues.map((issue) => `${where}.${joinPath(issue.path)}: ${issue.message}`)
+          ? err.issues.map((issue) => `${where}.${formatIssue(issue)}`)
           : [`${where}: ${String(err)}`]),
       );
       continue;
@@ -272,7 +285,9 @@ export const loadRulesFile = async (
   } catch (err) {
     const reason =
       err instanceof Error && 'code' in err && err.code === 'ENOENT' ? 'not found' : String(err);
-    throw new ConfigError([`rules file ${path}: ${reason} (start from nudge.rules.example.yaml)`]);
+    throw new ConfigError([
+      `rules file ${path}: ${reason} (start from packages/config/nudge.rules.example.yaml)`,
+    ]);
   }
   let raw: unknown;
   try {
