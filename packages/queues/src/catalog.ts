@@ -1,17 +1,31 @@
+import { type AnyRule, RULES, type RuleSettings } from '@nudge/rules';
 import type { DefaultJobOptions } from 'bullmq';
 import { z } from 'zod';
 
 // ─────────────────────────────────────────────────────────────────────────────────────────
 // QUEUE NAMES ARE PART OF THE DATA IN REDIS. Renaming one strands every job stored under the
-// old name: do not change these values without a migration plan.
+// old name: do not change these values without a migration plan. Each rule names its own
+// queue (its `queue`, in its folder of @nudge/rules); the webhooks' queue is Nudge's own.
 // ─────────────────────────────────────────────────────────────────────────────────────────
-export const QUEUE_NAMES = {
-  livechatEvents: 'livechat-events',
-  idleReply: 'idle-reply',
-  cannedResponses: 'canned-responses',
-  ratingReactions: 'rating-reactions',
-} as const;
-export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+/** Where ingest stores every webhook; the worker routes each to the rules' queues. */
+export const EVENTS_QUEUE = 'livechat-events';
+
+type RuleQueues<R extends readonly AnyRule[]> = { [K in R[number] as K['key']]: string };
+
+/** The queues of a set of rules and the events queue: by rule key, plus `livechatEvents`. */
+export const queueNamesOf = <R extends readonly AnyRule[]>(
+  rules: R,
+): RuleQueues<R> & { livechatEvents: string } =>
+  ({
+    livechatEvents: EVENTS_QUEUE,
+    ...Object.fromEntries(rules.map((rule) => [rule.key, rule.queue])),
+  }) as RuleQueues<R> & { livechatEvents: string };
+
+/** The registry's queues. */
+export const QUEUE_NAMES: Readonly<Record<'livechatEvents' | keyof RuleSettings, string>> =
+  queueNamesOf(RULES);
+export type QueueName = string;
 
 /**
  * How long finished jobs stay in Redis. Bounded by age *and* count so a burst can't fill
@@ -46,46 +60,3 @@ export const LivechatEventJob = z.object({
   receivedAt: z.number().int(),
 });
 export type LivechatEventJob = z.output<typeof LivechatEventJob>;
-
-const ChatRef = {
-  organizationId: z.string().min(1),
-  chatId: z.string().min(1),
-  threadId: z.string().min(1),
-};
-
-// idle-reply: fires `afterSeconds` after the last unanswered customer message.
-export const IdleReplyJob = z.object({
-  ...ChatRef,
-  // The customer message that (re)started the timer.
-  eventId: z.string().min(1),
-});
-export type IdleReplyJob = z.output<typeof IdleReplyJob>;
-
-// canned-responses: a tag (or keyword) whose suggestions go to the agents as a whisper.
-export const TagSuggestionsJob = z.object({ ...ChatRef, tag: z.string().min(1) });
-export type TagSuggestionsJob = z.output<typeof TagSuggestionsJob>;
-
-export const KeywordSuggestionsJob = z.object({
-  ...ChatRef,
-  eventId: z.string().min(1),
-  keyword: z.string().min(1),
-});
-export type KeywordSuggestionsJob = z.output<typeof KeywordSuggestionsJob>;
-
-// rating-reactions: one whisper per (chat, thread, score).
-export const RatingReactionJob = z.object({
-  ...ChatRef,
-  score: z.union([z.literal(0), z.literal(1)]),
-  comment: z.string().optional(),
-});
-export type RatingReactionJob = z.output<typeof RatingReactionJob>;
-
-/** Each queue's job names and the schema of their data (parsed again on dequeue). */
-export const JOB_CATALOG = {
-  [QUEUE_NAMES.idleReply]: { nudge: IdleReplyJob },
-  [QUEUE_NAMES.cannedResponses]: {
-    'tag-suggestions': TagSuggestionsJob,
-    'keyword-suggestions': KeywordSuggestionsJob,
-  },
-  [QUEUE_NAMES.ratingReactions]: { react: RatingReactionJob },
-} as const satisfies Record<Exclude<QueueName, 'livechat-events'>, Record<string, z.ZodType>>;

@@ -1,4 +1,5 @@
-import { hash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { createRedisKeys, hashedId, REDIS_TTL_MS } from '@nudge/runtime';
 import type { Redis } from 'ioredis';
 
 // LiveChat sends no delivery id and retries (timeouts, non-200s), so duplicates are told apart
@@ -29,7 +30,7 @@ export const isDeduplicated = (action: string): boolean => !UNDEDUPLICATED_ACTIO
  * How long a delivery counts as a duplicate of an earlier one: 24 h outlasts every retry
  * schedule LiveChat has documented (3 in ~1 min now, 10 in 6 h before).
  */
-export const DEDUPE_HORIZON_MS = 24 * 60 * 60_000;
+export const DEDUPE_HORIZON_MS = REDIS_TTL_MS.dedupe;
 
 const text = (value: unknown, ...path: string[]): string | undefined => {
   let current = value;
@@ -79,8 +80,7 @@ export const deriveDedupeKey = ({ organizationId, action, payload }: DedupeInput
     : natural?.every((part): part is string => part !== undefined) === true
       ? natural
       : ['payload', canonicalJson(payload)];
-  const digest = hash('sha256', [organizationId, action, ...parts].join('\u0000'), 'hex');
-  return `${action}-${digest.slice(0, 32)}`;
+  return hashedId(action, organizationId, action, ...parts);
 };
 
 export type ClaimResult = 'first' | 'same' | 'duplicate';
@@ -112,7 +112,7 @@ export const claimDelivery = async ({
     return 'first';
   }
   const previous = await redis.set(
-    `${prefix}:dedupe:${dedupeKey}`,
+    createRedisKeys(prefix).dedupe(dedupeKey),
     claimant,
     'PX',
     DEDUPE_HORIZON_MS,

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULT_JOB_OPTIONS, type LivechatEventJob, QUEUE_NAMES } from './catalog.js';
+import { DEFAULT_JOB_OPTIONS, EVENTS_QUEUE, type LivechatEventJob } from './catalog.js';
 
 export type EventProducer = {
   /** Stores one webhook (once per dedupe key); resolves with the job id once Redis has it. */
@@ -35,7 +35,7 @@ export const createEventProducer = ({
   prefix,
   onError,
 }: CreateEventProducerOptions): EventProducer => {
-  const queue = new Queue<LivechatEventJob, unknown, string>(QUEUE_NAMES.livechatEvents, {
+  const queue = new Queue<LivechatEventJob, unknown, string>(EVENTS_QUEUE, {
     connection,
     prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,

@@ -1,15 +1,12 @@
 export { UnrecoverableError } from 'bullmq';
 export {
   DEFAULT_JOB_OPTIONS,
-  IdleReplyJob,
-  JOB_CATALOG,
-  KeywordSuggestionsJob,
+  EVENTS_QUEUE,
   LivechatEventJob,
   QUEUE_NAMES,
   QUEUE_RETENTION,
   type QueueName,
-  RatingReactionJob,
-  TagSuggestionsJob,
+  queueNamesOf,
 } from './catalog.js';
 export {
   type ConnectionLogger,

@@ -1,4 +1,4 @@
-import { FIXTURES } from '@nudge/livechat';
+import { FIXTURES } from '@nudge/livechat/testing';
 import {
   connectRedis,
   createTestPrefix,
