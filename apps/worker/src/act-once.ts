@@ -1,26 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import type { OrganizationRules } from '@nudge/config';
 import type { Chat } from '@nudge/livechat';
-import type { JobOutcome, WorkerContext } from './context.js';
-import { jobIdFor } from './ids.js';
-import { SENT_MARKER_TTL_MS, sendLockKey, sentMarkerKey } from './keys.js';
-
-export type BotMessage = { text: string; visibility: 'all' | 'agents'; customId: string };
-
-export type Decision = { act: true; messages: BotMessage[] } | { act: false; reason: string };
-
-/** A rule decision that sends at most one message, as a `Decision`. */
-export const singleMessage = (
-  decision: (BotMessage & { act: true }) | { act: false; reason: string },
-): Decision => (decision.act ? { act: true, messages: [decision] } : decision);
+import { type ChatSnapshot, type Decision, type JobOutcome, messagesOf } from '@nudge/rules';
+import { REDIS_TTL_MS, releaseLock, tryLock } from '@nudge/runtime';
+import type { WorkerContext } from './context.js';
 
 export type ActOnceOptions = {
   ctx: WorkerContext;
   organization: OrganizationRules;
   chatId: string;
   threadId: string;
-  /** The rule's decision on the fresh chat, as the bot that would act. */
-  decide: (input: { chat: Chat; botId: string }) => Decision;
+  /** The rule's decision on the fresh chat. */
+  decide: (chat: ChatSnapshot) => Decision;
 };
 
 export class SendInProgressError extends Error {
@@ -43,19 +33,19 @@ const lockChat = async (
   chatId: string,
   ttlMs: number,
   waitMs: number,
-) => {
-  const token = randomUUID();
+): Promise<string> => {
   const deadline = Date.now() + waitMs;
-  while ((await ctx.redis.set(key, token, 'PX', ttlMs, 'NX')) === null) {
+  for (;;) {
+    const token = await tryLock(ctx.redis, key, ttlMs);
+    if (token !== undefined) {
+      return token;
+    }
     if (Date.now() >= deadline) {
       throw new SendInProgressError(chatId);
     }
     await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
   }
-  return token;
 };
-
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * The organization's bot present in the chat, else its first (default) bot. Users who left stay
@@ -95,8 +85,8 @@ export const actOnce = async ({
   threadId,
   decide,
 }: ActOnceOptions): Promise<JobOutcome> => {
-  const { redis, prefix } = ctx;
-  const lock = sendLockKey(prefix, jobIdFor('chat', organization.organizationId, chatId));
+  const { redis, keys } = ctx;
+  const lock = keys.chatLock(organization.organizationId, chatId);
   const token = await lockChat(
     ctx,
     lock,
@@ -112,16 +102,15 @@ export const actOnce = async ({
     if (status !== 'accepting_chats') {
       return { outcome: 'skipped', reason: `bot ${botId} is not accepting chats (${status})` };
     }
-    const decision = decide({ chat, botId });
+    const decision = decide(chat);
     if (!decision.act) {
       return { outcome: 'skipped', reason: decision.reason };
     }
 
+    const messages = messagesOf(decision);
     const inThread = new Set(chat.thread.events.map((event) => event.custom_id).filter(Boolean));
-    const markers = await redis.mget(
-      ...decision.messages.map((message) => sentMarkerKey(prefix, message.customId)),
-    );
-    const pending = decision.messages.filter(
+    const markers = await redis.mget(...messages.map((message) => keys.sent(message.customId)));
+    const pending = messages.filter(
       (message, i) => !inThread.has(message.customId) && markers[i] === null,
     );
     if (pending.length === 0) {
@@ -155,16 +144,11 @@ export const actOnce = async ({
           custom_id: message.customId,
         },
       });
-      await redis.set(
-        sentMarkerKey(prefix, message.customId),
-        sent.event_id,
-        'PX',
-        SENT_MARKER_TTL_MS,
-      );
+      await redis.set(keys.sent(message.customId), sent.event_id, 'PX', REDIS_TTL_MS.sent);
       eventIds.push(sent.event_id);
     }
     return { outcome: 'sent', botId, eventIds };
   } finally {
-    await redis.eval(RELEASE_LOCK, 1, lock, token);
+    await releaseLock(redis, lock, token);
   }
 };

@@ -1,7 +1,7 @@
 import type { LivechatClient, RoutingStatus } from '@nudge/livechat';
+import { createRedisKeys, parseStored, REDIS_TTL_MS, StoredRoutingStatus } from '@nudge/runtime';
 import type { Logger } from '@nudge/telemetry';
 import type { Redis } from 'ioredis';
-import { BOT_STATUS_TTL_MS, botStatusApiKey, botStatusKey } from './keys.js';
 
 export type BotStatus = RoutingStatus | 'unknown';
 
@@ -35,18 +35,20 @@ export const createBotStatusGate = ({
   log,
 }: CreateBotStatusGateOptions): BotStatusGate => {
   const warned = new Set<string>();
+  const keys = createRedisKeys(prefix);
   return {
     record: async (organizationId, botId, status) => {
-      await redis.set(botStatusKey(prefix, organizationId, botId), status, 'PX', BOT_STATUS_TTL_MS);
+      await redis.set(keys.botStatus(organizationId, botId), status, 'PX', REDIS_TTL_MS.botStatus);
     },
     statusOf: async (organizationId, botId) => {
       const [announced, fetched] = await redis.mget(
-        botStatusKey(prefix, organizationId, botId),
-        botStatusApiKey(prefix, organizationId, botId),
+        keys.botStatus(organizationId, botId),
+        keys.botStatusFromApi(organizationId, botId),
       );
-      const cached = announced ?? fetched;
+      const cached =
+        parseStored(StoredRoutingStatus, announced) ?? parseStored(StoredRoutingStatus, fetched);
       if (cached) {
-        return cached as BotStatus;
+        return cached;
       }
       const client = statusReader(organizationId);
       if (!client) {
@@ -61,8 +63,8 @@ export const createBotStatusGate = ({
       }
       const statuses = await client.listRoutingStatuses();
       const status = statuses.find((entry) => entry.agent_id === botId)?.status ?? 'offline';
-      await redis.set(botStatusApiKey(prefix, organizationId, botId), status, 'PX', apiCacheMs);
-      return status as BotStatus;
+      await redis.set(keys.botStatusFromApi(organizationId, botId), status, 'PX', apiCacheMs);
+      return status;
     },
   };
 };

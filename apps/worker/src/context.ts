@@ -1,4 +1,6 @@
 import type { NudgeRules } from '@nudge/config';
+import type { AnyRule, JobOutcome, RuleSet } from '@nudge/rules';
+import type { RedisKeys } from '@nudge/runtime';
 import type { Logger } from '@nudge/telemetry';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -6,29 +8,34 @@ import type { BotStatusGate } from './bot-status.js';
 import type { LivechatClients } from './livechat-clients.js';
 import type { SkippedEventReporter } from './skipped-events.js';
 
-/** What every processor may use; built once in main.ts. */
+/** What every processor may use; built once by `startWorker`. */
 export type WorkerContext = {
   /** The worker's own Redis connection, for Nudge's keys (markers, claims, caches). */
   redis: Redis;
   prefix: string;
+  keys: RedisKeys;
   rules: NudgeRules;
-  /** Producers of the rule queues, for the route step. */
-  queues: { idleReply: Queue; cannedResponses: Queue; ratingReactions: Queue };
+  /** The rules this worker runs (the registry's, or a test's). */
+  ruleSet: RuleSet<readonly AnyRule[]>;
+  /** Each rule's queue (by rule key), for the route step and the rules' own requests. */
+  ruleQueues: ReadonlyMap<string, Queue>;
   livechat: LivechatClients;
   botStatus: BotStatusGate;
   /** Logs and counts a thread event left out because it doesn't parse. */
   reportSkippedEvent: SkippedEventReporter;
-  /** Upper bound of one LiveChat call; sizes the send lock. */
+  /** Upper bound of one LiveChat call; sizes the chat lock. */
   livechatTimeoutMs: number;
   log: Logger;
   now: () => number;
 };
 
-/** What a job returns: shown in the dashboard as its return value. */
-export type JobOutcome =
-  | { outcome: 'sent'; botId: string; eventIds: string[] }
-  | { outcome: 'skipped'; reason: string }
-  | { outcome: 'rescheduled'; reason: string; delayMs: number }
-  | { outcome: 'routed'; intents: string[] };
-
 export const skipped = (reason: string): JobOutcome => ({ outcome: 'skipped', reason });
+
+/** The queue of a rule. */
+export const queueOf = (ctx: WorkerContext, rule: AnyRule): Queue => {
+  const queue = ctx.ruleQueues.get(rule.key);
+  if (queue === undefined) {
+    throw new Error(`no queue for rule ${rule.key}`);
+  }
+  return queue;
+};

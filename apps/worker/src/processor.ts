@@ -1,7 +1,8 @@
 import { LivechatRateLimitedError, LivechatUnrecoverableError } from '@nudge/livechat';
 import { UnrecoverableError } from '@nudge/queues';
+import type { JobOutcome } from '@nudge/rules';
 import { type Job, Worker } from 'bullmq';
-import type { JobOutcome, WorkerContext } from './context.js';
+import type { WorkerContext } from './context.js';
 
 export type Handler = (job: Job, ctx: WorkerContext) => Promise<JobOutcome>;
 

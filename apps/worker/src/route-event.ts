@@ -1,81 +1,34 @@
 import type { OrganizationRules } from '@nudge/config';
 import { isWebhookAction, parseWebhookPayload, type WebhookPayload } from '@nudge/livechat';
-import { claimDelivery, LivechatEventJob, UnrecoverableError } from '@nudge/queues';
-import { type RouteInput, type RouteIntent, routeWebhook } from '@nudge/rules';
-import type { Job } from 'bullmq';
-import type { JobOutcome, WorkerContext } from '../context.js';
-import { jobIdFor } from '../ids.js';
-import { CHAT_USERS_TTL_MS, chatUsersKey } from '../keys.js';
-import { cancelIdleTimer, scheduleIdleTimer } from './idle-timer.js';
-import { describeIssues, notConfigured, parseJobData } from './job-data.js';
+import { claimDelivery, LivechatEventJob } from '@nudge/queues';
+import type { CoreIntent, JobOutcome } from '@nudge/rules';
+import { describeIssues, parseStoredHash, REDIS_TTL_MS, StoredUserType } from '@nudge/runtime';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { queueOf, type WorkerContext } from './context.js';
+import { applyJobRequest } from './job-requests.js';
+import { notConfigured, parseJobData } from './rule-jobs.js';
 
-const applyIntent = async (
+/** What Nudge keeps from a webhook for itself: who is who in a chat, its bots' statuses. */
+const applyCoreIntent = async (
   ctx: WorkerContext,
   organization: OrganizationRules,
-  intent: RouteIntent,
+  intent: CoreIntent,
 ): Promise<void> => {
   const { organizationId } = organization;
-  switch (intent.kind) {
-    case 'schedule-idle-reply': {
-      const { chatId, threadId, eventId, delayMs } = intent;
-      await scheduleIdleTimer(ctx, { organizationId, chatId, threadId, eventId, delayMs });
-      return;
+  if (intent.kind === 'remember-users') {
+    const key = ctx.keys.chatUsers(organizationId, intent.chatId);
+    const fields = intent.users.flatMap((user) => [user.id, user.type]);
+    if (fields.length > 0) {
+      await ctx.redis
+        .multi()
+        .hset(key, ...fields)
+        .pexpire(key, REDIS_TTL_MS.chatUsers)
+        .exec();
     }
-    case 'cancel-idle-reply': {
-      await cancelIdleTimer(ctx, {
-        organizationId,
-        chatId: intent.chatId,
-        threadId: intent.threadId,
-      });
-      return;
-    }
-    case 'suggest-for-tag': {
-      const { chatId, threadId, tag } = intent;
-      await ctx.queues.cannedResponses.add(
-        'tag-suggestions',
-        { organizationId, chatId, threadId, tag },
-        { jobId: jobIdFor('tag', organizationId, chatId, threadId, tag) },
-      );
-      return;
-    }
-    case 'suggest-for-keyword': {
-      const { chatId, threadId, eventId, keyword } = intent;
-      // One job per mentioning message (the custom_id keeps the whisper once per thread): a
-      // mention skipped at fire time (an agent's message) must not block a later customer's.
-      await ctx.queues.cannedResponses.add(
-        'keyword-suggestions',
-        { organizationId, chatId, threadId, eventId, keyword },
-        { jobId: jobIdFor('keyword', organizationId, chatId, threadId, keyword, eventId) },
-      );
-      return;
-    }
-    case 'react-to-rating': {
-      const { chatId, threadId, score, comment } = intent;
-      await ctx.queues.ratingReactions.add(
-        'react',
-        { organizationId, chatId, threadId, score, ...(comment === undefined ? {} : { comment }) },
-        { jobId: jobIdFor('rating', organizationId, chatId, threadId, String(score)) },
-      );
-      return;
-    }
-    case 'remember-users': {
-      const key = chatUsersKey(ctx.prefix, organizationId, intent.chatId);
-      const fields = intent.users.flatMap((user) => [user.id, user.type]);
-      if (fields.length > 0) {
-        await ctx.redis
-          .multi()
-          .hset(key, ...fields)
-          .pexpire(key, CHAT_USERS_TTL_MS)
-          .exec();
-      }
-      return;
-    }
-    case 'set-routing-status': {
-      if (organization.bots.some((bot) => bot.id === intent.agentId)) {
-        await ctx.botStatus.record(organizationId, intent.agentId, intent.status);
-      }
-      return;
-    }
+    return;
+  }
+  if (organization.bots.some((bot) => bot.id === intent.agentId)) {
+    await ctx.botStatus.record(organizationId, intent.agentId, intent.status);
   }
 };
 
@@ -130,14 +83,13 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
   const chatId = chatIdOf(envelope.payload);
   const knownUsers =
     action === 'incoming_event' && chatId
-      ? new Map(
-          Object.entries(
-            await ctx.redis.hgetall(chatUsersKey(ctx.prefix, organizationId, chatId)),
-          ) as [string, 'customer' | 'agent'][],
+      ? parseStoredHash(
+          StoredUserType,
+          await ctx.redis.hgetall(ctx.keys.chatUsers(organizationId, chatId)),
         )
-      : new Map<string, 'customer' | 'agent'>();
-  // The payload was parsed with this action's schema: the pair is a valid RouteInput.
-  const intents = routeWebhook({
+      : undefined;
+  // The payload was parsed with this action's schema: the pair is a valid route input.
+  const plan = ctx.ruleSet.plan({
     action,
     payload: payload.data,
     organizationId,
@@ -145,9 +97,12 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
     knownUsers,
     settings: organization.rules,
     now: ctx.now(),
-  } as RouteInput);
-  for (const intent of intents) {
-    await applyIntent(ctx, organization, intent);
+  } as Parameters<WorkerContext['ruleSet']['plan']>[0]);
+  for (const intent of plan.core) {
+    await applyCoreIntent(ctx, organization, intent);
   }
-  return { outcome: 'routed', intents: intents.map((intent) => intent.kind) };
+  for (const { rule, request } of plan.jobs) {
+    await applyJobRequest(queueOf(ctx, rule), request);
+  }
+  return { outcome: 'routed', intents: plan.intents.map((intent) => intent.kind) };
 };

@@ -1,20 +1,16 @@
 import type { OrganizationRules } from '@nudge/config';
-import { UnrecoverableError } from '@nudge/queues';
+import type { AnyRule, JobOutcome, RuleJob, RuleJobContext } from '@nudge/rules';
+import { describeIssues } from '@nudge/runtime';
 import type { Job } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
 import type { z } from 'zod';
-import { type JobOutcome, skipped, type WorkerContext } from '../context.js';
+import { actOnce } from './act-once.js';
+import { queueOf, skipped, type WorkerContext } from './context.js';
+import { applyJobRequest } from './job-requests.js';
+import type { Handler } from './processor.js';
 
-/** The first few zod issues as `path: message; …`, for a job's failed reason. */
-export const describeIssues = (
-  issues: readonly { path: PropertyKey[]; message: string }[],
-): string =>
-  issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-
-/** The job's data parsed with its catalog schema; a mismatch fails the job without retries. */
-export const parseJobData = <S extends z.ZodType>(job: Job, schema: S): z.output<S> => {
+/** The job's data parsed with its schema; a mismatch fails the job without retries. */
+export const parseJobData = <T>(job: Job, schema: z.ZodType<T>): T => {
   const parsed = schema.safeParse(job.data);
   if (!parsed.success) {
     throw new UnrecoverableError(`invalid job data: ${describeIssues(parsed.error.issues)}`);
@@ -25,17 +21,47 @@ export const parseJobData = <S extends z.ZodType>(job: Job, schema: S): z.output
 export const notConfigured = (organizationId: string): JobOutcome =>
   skipped(`organization ${organizationId} is not in the rules file`);
 
+/** What a rule's job may do, for one organization: its settings, LiveChat, its queue. */
+const ruleJobContext = (
+  ctx: WorkerContext,
+  rule: AnyRule,
+  organization: OrganizationRules,
+): RuleJobContext<unknown> => ({
+  organizationId: organization.organizationId,
+  botIds: new Set(organization.bots.map((bot) => bot.id)),
+  settings: (organization.rules as Record<string, unknown>)[rule.key],
+  now: ctx.now,
+  actOnce: ({ chatId, threadId }, decide) =>
+    actOnce({ ctx, organization, chatId, threadId, decide }),
+  request: (request) => applyJobRequest(queueOf(ctx, rule), request),
+});
+
 /**
  * A rule job: parses its data, finds its organization in the rules file (skipping the job when
- * it isn't there, e.g. removed since the job was queued), then runs `act`.
+ * it isn't there, e.g. removed since the job was queued), then runs it.
  */
-export const runRuleJob = async <S extends z.ZodType<{ organizationId: string }>>(
+const runRuleJob = async (
+  rule: AnyRule,
+  ruleJob: RuleJob<unknown, unknown>,
   job: Job,
   ctx: WorkerContext,
-  schema: S,
-  act: (data: z.output<S>, organization: OrganizationRules) => Promise<JobOutcome>,
 ): Promise<JobOutcome> => {
-  const data = parseJobData(job, schema);
-  const organization = ctx.rules.organizations.get(data.organizationId);
-  return organization ? act(data, organization) : notConfigured(data.organizationId);
+  const data = parseJobData(job, ruleJob.data);
+  const { organizationId } = data as { organizationId?: unknown };
+  if (typeof organizationId !== 'string') {
+    throw new UnrecoverableError('invalid job data: organizationId: missing');
+  }
+  const organization = ctx.rules.organizations.get(organizationId);
+  return organization
+    ? ruleJob.run(data, ruleJobContext(ctx, rule, organization))
+    : notConfigured(organizationId);
 };
+
+/** A rule's queue: one handler per job name of the rule. */
+export const ruleHandlers = (rule: AnyRule): Record<string, Handler> =>
+  Object.fromEntries(
+    Object.entries(rule.jobs).map(([name, ruleJob]): [string, Handler] => [
+      name,
+      (job, ctx) => runRuleJob(rule, ruleJob, job, ctx),
+    ]),
+  );

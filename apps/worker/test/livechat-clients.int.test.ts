@@ -1,7 +1,7 @@
 import type { OrganizationRules } from '@nudge/config';
-import { createRedisTokenCache } from '@nudge/livechat';
 import { createDefaultSeed, createSandbox, type Sandbox } from '@nudge/livechat-sandbox';
 import { RuleSettings } from '@nudge/rules';
+import { createRedisTokenCache } from '@nudge/runtime';
 import { connectRedis, createTestPrefix, deleteKeysWithPrefix } from '@nudge/testing';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';

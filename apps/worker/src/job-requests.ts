@@ -1,0 +1,29 @@
+import type { JobRequest } from '@nudge/rules';
+import { hashedId } from '@nudge/runtime';
+import type { Queue } from 'bullmq';
+
+/**
+ * Does what a rule asked of its queue. A job id names what must happen once (a duplicate
+ * webhook adds nothing); a timer keeps one pending job per id, each new request replacing it
+ * and one already running keeping the newest as its successor (BullMQ `replace` +
+ * `keepLastIfActive`). Cancelling removes only a timer still waiting: one already running
+ * re-reads the chat and sees the agent's answer (or the closed thread) itself.
+ */
+export const applyJobRequest = async (queue: Queue, request: JobRequest): Promise<void> => {
+  if (request.op === 'cancel-timer') {
+    const jobId = await queue.getDeduplicationJobId(hashedId(...request.timer));
+    const job = jobId ? await queue.getJob(jobId) : undefined;
+    if (job && (await job.isDelayed())) {
+      await job.remove().catch(() => undefined);
+    }
+    return;
+  }
+  const { name, data, id, delayMs, timer } = request;
+  await queue.add(name, data, {
+    jobId: hashedId(...id),
+    ...(delayMs === undefined ? {} : { delay: delayMs }),
+    ...(timer === undefined
+      ? {}
+      : { deduplication: { id: hashedId(...timer), replace: true, keepLastIfActive: true } }),
+  });
+};

@@ -1,0 +1,190 @@
+import type { NudgeRules, WorkerEnv } from '@nudge/config';
+import {
+  assertQueueRedisPolicy,
+  createWorkerConnection,
+  DEFAULT_JOB_OPTIONS,
+  EVENTS_QUEUE,
+  QUEUE_RETENTION,
+  watchConnection,
+} from '@nudge/queues';
+import { type AnyRule, RULE_SET, type RuleSet } from '@nudge/rules';
+import { createRedisKeys, createRedisTokenCache, type ShutdownStep } from '@nudge/runtime';
+import { createMetricsRegistry, type Logger } from '@nudge/telemetry';
+import { Queue, Worker } from 'bullmq';
+import { createBotStatusGate } from './bot-status.js';
+import type { WorkerContext } from './context.js';
+import { createLivechatClients } from './livechat-clients.js';
+import { createProcessor, type Handler } from './processor.js';
+import { routeEvent } from './route-event.js';
+import { ruleHandlers } from './rule-jobs.js';
+import { createSkippedEventReporter } from './skipped-events.js';
+
+/** The queues a set of rules uses: the webhooks' queue first, then each rule's. */
+export const queuesOf = (ruleSet: RuleSet<readonly AnyRule[]> = RULE_SET): string[] => [
+  EVENTS_QUEUE,
+  ...ruleSet.rules.map((rule) => rule.queue),
+];
+
+export type StartWorkerOptions = {
+  config: WorkerEnv;
+  rules: NudgeRules;
+  /** The rules to run; default the registry's. */
+  ruleSet?: RuleSet<readonly AnyRule[]>;
+  /** The queues to take jobs from; default all of them. */
+  queueNames?: readonly string[];
+  log: Logger;
+};
+
+export type RunningWorker = {
+  /** Stops taking jobs and resolves once the active ones finished. */
+  drain: () => Promise<unknown>;
+  /** Closes the queues, then Redis: to run after `drain`. */
+  release: ShutdownStep[];
+  /** Resolves once every worker is taking jobs. */
+  ready: Promise<void>;
+};
+
+/**
+ * Connects to Redis (waiting for it, however long), checks its eviction policy, and runs one
+ * BullMQ worker per selected queue: the webhooks' queue routes to the rules, each rule's queue
+ * runs the rule's jobs. Resolves once they are started; `ready` once they take jobs.
+ */
+export const startWorker = async ({
+  config,
+  rules,
+  ruleSet = RULE_SET,
+  queueNames = queuesOf(ruleSet),
+  log,
+}: StartWorkerOptions): Promise<RunningWorker> => {
+  const prefix = config.QUEUE_PREFIX;
+  const redis = createWorkerConnection(config.REDIS_URL);
+  // One line when Redis goes away and one when it is back; BullMQ's own errors meanwhile are
+  // the same outage again.
+  const connection = watchConnection({ redis, log });
+  const logError = (err: Error, what: string, queue: string) => {
+    if (!connection.isDown()) {
+      log.error({ err, queue }, what);
+    }
+  };
+  const report = await assertQueueRedisPolicy(redis);
+  if (report.aofEnabled === false) {
+    log.warn('redis runs without AOF: a Redis restart loses queued jobs');
+  }
+
+  // Not served yet (no /metrics endpoint in the worker); counted for when it is.
+  const metrics = createMetricsRegistry({ service: 'worker' });
+  const reportSkippedEvent = createSkippedEventReporter({ registry: metrics, log });
+  const livechat = createLivechatClients({
+    baseUrl: config.LIVECHAT_API_URL,
+    timeoutMs: config.LIVECHAT_TIMEOUT_MS,
+    tokenCache: createRedisTokenCache({ redis, prefix }),
+    log,
+    onSkippedEvent: (skipped) => reportSkippedEvent(skipped),
+  });
+  const queues = new Map(
+    queuesOf(ruleSet).map((name) => {
+      const queue = new Queue(name, {
+        connection: redis,
+        prefix,
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
+      queue.on('error', (err) => logError(err, 'queue error', name));
+      return [name, queue] as const;
+    }),
+  );
+  const queueNamed = (name: string): Queue => {
+    const queue = queues.get(name);
+    if (queue === undefined) {
+      throw new Error(`unknown queue ${name}`);
+    }
+    return queue;
+  };
+  const ctx: WorkerContext = {
+    redis,
+    prefix,
+    keys: createRedisKeys(prefix),
+    rules,
+    ruleSet,
+    ruleQueues: new Map(ruleSet.rules.map((rule) => [rule.key, queueNamed(rule.queue)])),
+    livechat,
+    botStatus: createBotStatusGate({
+      redis,
+      prefix,
+      statusReader: (organizationId) => {
+        const organization = rules.organizations.get(organizationId);
+        return organization ? livechat.asAccount(organization) : undefined;
+      },
+      log,
+    }),
+    reportSkippedEvent,
+    livechatTimeoutMs: config.LIVECHAT_TIMEOUT_MS,
+    log,
+    now: Date.now,
+  };
+
+  const ruleOfQueue = new Map(ruleSet.rules.map((rule) => [rule.queue, rule]));
+  const handlersOf = (name: string): Record<string, Handler> => {
+    const rule = ruleOfQueue.get(name);
+    return rule ? ruleHandlers(rule) : { '*': routeEvent };
+  };
+  const concurrencyOf = (name: string): number =>
+    config.ruleConcurrency[name] ?? config.CONCURRENCY_LIVECHAT_EVENTS;
+
+  const workers = queueNames.map((name) => {
+    const worker = new Worker(
+      name,
+      createProcessor({
+        handlers: handlersOf(name),
+        ctx,
+        rateLimit: (ms) => queueNamed(name).rateLimit(ms),
+        rateLimitMs: config.LIVECHAT_RATE_LIMIT_MS,
+      }),
+      {
+        connection: redis,
+        prefix,
+        concurrency: concurrencyOf(name),
+        lockDuration: config.WORKER_LOCK_DURATION_MS,
+        stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+        removeOnComplete: QUEUE_RETENTION.completed,
+        removeOnFail: QUEUE_RETENTION.failed,
+        // A job whose processing kills the worker would otherwise crash-loop every worker.
+        maxStartedAttempts: DEFAULT_JOB_OPTIONS.attempts + 2,
+        // BullMQ honours a queue-wide pause (too_many_requests → Queue.rateLimit) only when
+        // the worker has a limiter; this one is far above anything LiveChat allows, so it only
+        // switches that mechanism on.
+        limiter: { max: 10_000, duration: 1_000 },
+        autorun: false,
+      },
+    );
+    worker.on('error', (err) => logError(err, 'worker error', name));
+    worker.on('stalled', (jobId) =>
+      log.warn({ queue: name, jobId }, 'job stalled: its worker stopped; re-running'),
+    );
+    worker.on('failed', (job, err) =>
+      log.warn(
+        { queue: name, jobId: job?.id, attempts: job?.attemptsMade, reason: err.message },
+        'job failed',
+      ),
+    );
+    return worker;
+  });
+
+  for (const worker of workers) {
+    worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped'));
+  }
+  return {
+    ready: Promise.all(workers.map((worker) => worker.waitUntilReady())).then(() => undefined),
+    // Past the shutdown deadline nobody waits for this: exiting stops the abandoned jobs'
+    // lock renewal, so they stall and another worker re-runs them (the send guards make
+    // that safe). Not `close(true)`: with a close under way BullMQ returns that same promise.
+    drain: () => Promise.allSettled(workers.map((worker) => worker.close())),
+    release: [
+      { name: 'queues', run: () => Promise.all([...queues.values()].map((q) => q.close())) },
+      // QUIT needs a live connection; while Redis is away there is nothing to say goodbye to.
+      {
+        name: 'redis',
+        run: async () => (connection.isDown() ? redis.disconnect() : await redis.quit()),
+      },
+    ],
+  };
+};
