@@ -7,9 +7,7 @@ import { createWorkload } from './workload.js';
 const SECRET = 'bench-secret-0123456789';
 const CONNECTIONS = 50;
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const INGEST_MAIN = fileURLToPath(
-  import.meta.resolve('@nudge/ingest').replace(/index\.js$/, 'main.js'),
-);
+const INGEST_MAIN = fileURLToPath(import.meta.resolve('@nudge/ingest/main'));
 
 type Target = { key: string; label: string; entry: string; env?: Record<string, string> };
 const TARGETS: Target[] = [

@@ -1,4 +1,4 @@
-import { FIXTURES, type FixtureEnvelope } from '@nudge/livechat';
+import { FIXTURES, type FixtureEnvelope } from '@nudge/livechat/testing';
 
 // A realistic mix of LiveChat webhooks, each with unique ids (so deduplication never makes a
 // server look faster than it is). Shares per 100 deliveries:

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { BotPriority, OrganizationRules } from '@nudge/config';
 import {
   type Bot,
@@ -8,6 +7,7 @@ import {
   type WebhookFilters,
 } from '@nudge/livechat';
 import { webhookActionsFor } from '@nudge/rules';
+import { fingerprint } from '@nudge/runtime';
 
 // What `nudge setup` makes in LiveChat, and how to recognise it again: the bot, the webhooks
 // the enabled rules need, the bot accepting chats. Shared by setup, teardown, status, doctor
@@ -19,8 +19,7 @@ export const WEBHOOK_DESCRIPTION_PREFIX = 'nudge:';
 export const SETUP_BOT_JOB_TITLE = 'Created by nudge setup';
 
 /** A short fingerprint of the webhook secret: tells a stale secret apart without revealing it. */
-export const secretFingerprint = (secret: string): string =>
-  createHash('sha256').update(secret).digest('hex').slice(0, 8);
+export const secretFingerprint = fingerprint;
 
 export type DesiredWebhook = {
   action: string;

@@ -12,9 +12,8 @@ import { assertPortFree, PortInUseError } from './ports.js';
 import { runSetup } from './setup.js';
 import { removeStackState, SANDBOX_RULES_FILE, writeStackState } from './stack-state.js';
 
-const mainOf = (pkg: string) =>
-  fileURLToPath(import.meta.resolve(pkg).replace(/index\.js$/, 'main.js'));
-const EXAMPLE_RULES = new URL('../../../nudge.rules.example.yaml', import.meta.url);
+const mainOf = (pkg: string) => fileURLToPath(import.meta.resolve(`${pkg}/main`));
+const EXAMPLE_RULES = new URL(import.meta.resolve('@nudge/config/nudge.rules.example.yaml'));
 
 /** The shortest idle wait the rules allow: the sandbox demo shows the idle reply quickly. */
 const SANDBOX_IDLE_SECONDS = 5;
@@ -83,7 +82,7 @@ const writeSandboxRules = async ({
   };
   await writeFile(
     rulesPath,
-    `# Written by npm start for the LiveChat sandbox; edit nudge.rules.example.yaml instead.\n${stringify(rules)}`,
+    `# Written by npm start for the LiveChat sandbox; edit packages/config/nudge.rules.example.yaml instead.\n${stringify(rules)}`,
   );
   return { defaults };
 };

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { ConfigError, IngestEnv, loadConfig } from '@nudge/config';
+import { IngestEnv, loadConfig } from '@nudge/config';
 import {
   assertQueueRedisPolicy,
   createEventProducer,
@@ -8,29 +8,17 @@ import {
   EvictionPolicyError,
   watchConnection,
 } from '@nudge/queues';
+import { createRedisKeys, installShutdown, REDIS_TTL_MS, runService } from '@nudge/runtime';
 import { createLogger, createMetricsRegistry, exitAfterFlush } from '@nudge/telemetry';
 import { createApp, type Readiness } from './app.js';
 import { createIngestMetrics } from './metrics.js';
 import { createSecretVerifier } from './secrets.js';
-import { installShutdown } from './shutdown.js';
 import { createWebhookHandler } from './webhook.js';
 
 const SERVICE = 'ingest';
 
-const readConfig = () => {
-  try {
-    return loadConfig(IngestEnv, process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      createLogger({ service: SERVICE }).fatal({ issues: err.issues }, err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
-};
-
 const main = async () => {
-  const config = readConfig();
+  const config = loadConfig(IngestEnv, process.env);
   const log = createLogger({
     service: SERVICE,
     level: config.LOG_LEVEL,
@@ -108,7 +96,12 @@ const main = async () => {
     }
     try {
       // Writable, not merely reachable: a full Redis (noeviction) still answers PING.
-      await redis.set(`${config.QUEUE_PREFIX}:ingest:readyz`, String(Date.now()), 'PX', 10_000);
+      await redis.set(
+        createRedisKeys(config.QUEUE_PREFIX).ingestReadiness(),
+        String(Date.now()),
+        'PX',
+        REDIS_TTL_MS.ingestReadiness,
+      );
       return { ready: true };
     } catch (err) {
       return { ready: false, reason: err instanceof Error ? err.message : 'redis write failed' };
@@ -135,9 +128,21 @@ const main = async () => {
     createApp({ webhookPath: config.WEBHOOK_PATH, handleWebhook, readiness, registry, log }),
   );
   installShutdown({
-    server,
+    // In-flight webhooks finish first: their answers depend on Redis, so Redis closes last.
+    drain: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+    messages: {
+      start: 'shutting down: no new connections',
+      drained: 'in-flight requests finished',
+      deadline: 'shutdown deadline passed: dropping open connections',
+    },
+    onDeadline: () => server.closeAllConnections(),
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     log,
+    // So answers from now on carry `Connection: close`.
     onStart: () => {
       closing = true;
     },
@@ -171,4 +176,4 @@ const main = async () => {
   );
 };
 
-await main();
+await runService(SERVICE, main);

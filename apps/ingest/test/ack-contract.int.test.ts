@@ -1,4 +1,5 @@
-import { FIXTURES, fixtureEnvelope, WEBHOOK_ACTIONS } from '@nudge/livechat';
+import { WEBHOOK_ACTIONS } from '@nudge/livechat';
+import { FIXTURES, fixtureEnvelope } from '@nudge/livechat/testing';
 import { type LivechatEventJob, QUEUE_NAMES } from '@nudge/queues';
 import { connectRedis, createTestPrefix, deleteKeysWithPrefix, waitFor } from '@nudge/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';

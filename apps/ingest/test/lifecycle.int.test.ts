@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
-import { FIXTURES, fixtureEnvelope } from '@nudge/livechat';
+import { FIXTURES, fixtureEnvelope } from '@nudge/livechat/testing';
 import { type LivechatEventJob, QUEUE_NAMES } from '@nudge/queues';
 import { connectRedis, createTestPrefix, deleteKeysWithPrefix } from '@nudge/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';

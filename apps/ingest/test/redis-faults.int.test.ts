@@ -1,4 +1,4 @@
-import { FIXTURES, fixtureEnvelope } from '@nudge/livechat';
+import { FIXTURES, fixtureEnvelope } from '@nudge/livechat/testing';
 import { type LivechatEventJob, QUEUE_NAMES } from '@nudge/queues';
 import {
   connectRedis,
