@@ -27,12 +27,8 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 
-const INGEST_MAIN = fileURLToPath(
-  import.meta.resolve('@nudge/ingest').replace(/index\.js$/, 'main.js'),
-);
-const WORKER_MAIN = fileURLToPath(
-  import.meta.resolve('@nudge/worker').replace(/index\.js$/, 'main.js'),
-);
+const INGEST_MAIN = fileURLToPath(import.meta.resolve('@nudge/ingest/main'));
+const WORKER_MAIN = fileURLToPath(import.meta.resolve('@nudge/worker/main'));
 const SECRET = 'e2e-webhook-secret-5b1d';
 
 export type StackOptions = {
@@ -71,6 +67,8 @@ export type Stack = {
   workers: NodeProcess[];
   relay: Relay;
   redisServer: RedisServer | undefined;
+  /** The workers' environment (rules file, credentials, timings), to start one in-process. */
+  workerEnv: Record<string, string>;
   /** Starts one more worker process (optionally with other env or args). */
   startWorker: (options?: {
     env?: Record<string, string>;
@@ -212,7 +210,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       },
     }),
   );
-  const workerEnv = {
+  const workerEnv: Record<string, string> = {
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     LIVECHAT_API_URL: sandbox.url,
@@ -267,6 +265,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     workers,
     relay,
     redisServer,
+    workerEnv,
     startWorker,
     queue,
     botEvents,

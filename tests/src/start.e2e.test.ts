@@ -18,7 +18,7 @@ import {
 import { afterEach, describe, expect, inject, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI_MAIN = fileURLToPath(import.meta.resolve('@nudge/cli').replace(/index\.js$/, 'main.js'));
+const CLI_MAIN = fileURLToPath(import.meta.resolve('@nudge/cli/main'));
 
 /** The environment of a fresh shell: no Redis, rules file or secrets given. */
 const cleanEnv = (): NodeJS.ProcessEnv => {
