@@ -1,16 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { SkippedEvent } from '../webhooks/events.js';
 import { type BotTokenProvider, createBotTokenProvider } from './bot-token.js';
-import {
-  classifyLivechatError,
-  createLivechatError,
-  LivechatError,
-  LivechatRetryableError,
-  LivechatUnrecoverableError,
-  redactText,
-  redactValue,
-  sanitizeCause,
-} from './errors.js';
+import { LivechatError, LivechatRetryableError } from './errors.js';
+import { createRedactor } from './redaction.js';
 import { createRegionStore, type LivechatRegionStore } from './region.js';
 import type {
   AddUserToChatRequest,
@@ -38,7 +30,6 @@ import {
   Chat,
   CreateBotResponse,
   EmptyResponse,
-  ErrorResponse,
   IssueBotTokenResponse,
   LicenseWebhooksState,
   ListBotsResponse,
@@ -50,9 +41,25 @@ import {
   SendEventResponse,
 } from './schemas.js';
 import type { BotTokenCache } from './token-cache.js';
+import {
+  createTransport,
+  LIVECHAT_API_VERSIONS,
+  type LivechatApiVersion,
+  type LivechatCall,
+  type LivechatCaller,
+  type LivechatLogger,
+  type RequestOptions,
+} from './transport.js';
 
-export const LIVECHAT_API_VERSIONS = ['3.5', '3.6'] as const;
-export type LivechatApiVersion = (typeof LIVECHAT_API_VERSIONS)[number];
+// The client's public types live with the part they describe; the package exports them from here.
+export {
+  LIVECHAT_API_VERSIONS,
+  type LivechatApi,
+  type LivechatApiVersion,
+  type LivechatCall,
+  type LivechatLogger,
+  type RequestOptions,
+} from './transport.js';
 
 export const DEFAULT_LIVECHAT_BASE_URL = 'https://api.livechatinc.com';
 export const DEFAULT_LIVECHAT_TIMEOUT_MS = 10_000;
@@ -60,9 +67,6 @@ export const DEFAULT_LIVECHAT_TIMEOUT_MS = 10_000;
 export const BOT_TOKEN_VALIDITY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 const LOCK_POLL_INTERVAL_MS = 50;
-
-/** pino-compatible. */
-export type LivechatLogger = { warn: (obj: object, msg: string) => void };
 
 /**
  * The credentials issue_bot_token is called with: an agent's personal access token or Bearer
@@ -138,22 +142,6 @@ export type CreateLivechatClientOptions = {
   onSkippedEvent?: (skipped: LivechatSkippedEvent) => void;
 };
 
-export type RequestOptions = {
-  /** Aborts the call (combined with the timeout). */
-  signal?: AbortSignal;
-  /** Overrides the client's timeout for this call. */
-  timeoutMs?: number;
-};
-
-export type LivechatApi = 'agent' | 'configuration';
-
-export type LivechatCall<S extends z.ZodType> = {
-  api: LivechatApi;
-  action: string;
-  body: object;
-  schema: S;
-};
-
 export type LivechatClient = {
   readonly version: LivechatApiVersion;
   // Agent Chat API
@@ -207,22 +195,6 @@ export type LivechatClient = {
   ) => Promise<z.output<S>>;
 };
 
-type Answer = { status: number; body: unknown };
-
-const NOTICE_HEADERS = ['Legacy', 'Deprecation'] as const;
-
-const parseRetryAfter = (value: string | null): number | undefined => {
-  if (value === null || value.trim() === '') {
-    return undefined;
-  }
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) {
-    return seconds * 1000;
-  }
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-};
-
 const basicValue = (accountId: string, pat: string) =>
   Buffer.from(`${accountId}:${pat}`).toString('base64');
 
@@ -235,17 +207,6 @@ const secretsOf = (auth: LivechatAuth | LivechatIssuerAuth): string[] => {
     default:
       return [auth.token];
   }
-};
-
-/** The region a misdirected_request error names in `error.data.region`, if any. */
-const misdirectedTo = (err: unknown): string | undefined => {
-  if (!(err instanceof LivechatError) || err.type !== 'misdirected_request') {
-    return undefined;
-  }
-  const { data } = err;
-  const region =
-    typeof data === 'object' && data !== null && 'region' in data ? data.region : undefined;
-  return typeof region === 'string' && region !== '' ? region : undefined;
 };
 
 /** The `Authorization` value of PAT or Bearer credentials. */
@@ -276,171 +237,23 @@ export const createLivechatClient = ({
       'X-Author-Id (authorId) was removed in LiveChat API v3.6: use bot auth, or version 3.5',
     );
   }
-  const root = new URL(baseUrl).toString().replace(/\/+$/, '');
   // Everything that must never reach an error message, a cause or a log line. Bot tokens are
   // added as they are obtained.
-  const secrets = new Set(secretsOf(auth));
-  const redact = (text: string) => redactText(text, secrets);
+  const redactor = createRedactor(secretsOf(auth));
+  const transport = createTransport({
+    baseUrl,
+    version,
+    timeoutMs,
+    regionStore,
+    redactor,
+    fetch: fetchImpl,
+    seenNoticeHeaders,
+    log,
+  });
 
   // A bot client calls everything with its bot token except issue_bot_token itself, which
   // takes the issuer's credentials.
   const staticAuthorization = authorizationOf(auth.type === 'bot' ? auth.issuer : auth);
-
-  const noticeHeaders = (headers: Headers, action: string) => {
-    for (const header of NOTICE_HEADERS) {
-      const value = headers.get(header);
-      const key = `${version}:${header}`;
-      if (value !== null && !seenNoticeHeaders.has(key)) {
-        seenNoticeHeaders.add(key);
-        log?.warn(
-          { version, header, value: redact(value), action },
-          `LiveChat API v${version} answered with ${header}: ${redact(value)}; plan the move to a newer version`,
-        );
-      }
-    }
-  };
-
-  const postOnce = async (
-    api: LivechatApi,
-    action: string,
-    body: object,
-    authorization: string,
-    { signal, timeoutMs: callTimeoutMs = timeoutMs }: RequestOptions,
-  ): Promise<Answer> => {
-    const headers: Record<string, string> = {
-      'Content-Type': 'application/json',
-      Authorization: authorization,
-    };
-    // Impersonation applies to the Agent Chat API only; Configuration calls act as the account.
-    if (api === 'agent' && auth.type !== 'bot' && auth.authorId !== undefined) {
-      headers['X-Author-Id'] = auth.authorId;
-    }
-    const region = regionStore.get();
-    if (region !== undefined) {
-      headers['X-Region'] = region;
-    }
-    const timeout = AbortSignal.timeout(callTimeoutMs);
-    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
-    const details = { action, version };
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetchImpl(`${root}/v${version}/${api}/action/${action}`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-        signal: combined,
-      });
-      text = await response.text();
-    } catch (err) {
-      if (timeout.aborted) {
-        throw new LivechatRetryableError({
-          ...details,
-          type: 'timeout',
-          message: `no answer within ${callTimeoutMs} ms`,
-        });
-      }
-      if (signal?.aborted) {
-        throw new LivechatRetryableError({
-          ...details,
-          type: 'aborted',
-          message: 'aborted by the caller',
-        });
-      }
-      const cause = sanitizeCause(err, secrets);
-      throw new LivechatRetryableError({
-        ...details,
-        type: 'network_error',
-        message: cause.message,
-        cause,
-      });
-    }
-    noticeHeaders(response.headers, action);
-    const { status } = response;
-    let json: unknown;
-    let isJson = true;
-    try {
-      json = text.trim() === '' ? undefined : JSON.parse(text);
-    } catch {
-      isJson = false;
-    }
-    if (response.ok) {
-      if (!isJson) {
-        throw new LivechatUnrecoverableError({
-          ...details,
-          status,
-          type: 'invalid_response',
-          message: 'the response is not JSON',
-        });
-      }
-      // "200, no payload" actions may answer with an empty body.
-      return { status, body: json ?? {} };
-    }
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    const error = ErrorResponse.safeParse(json);
-    if (error.success) {
-      const { type, message, data } = error.data.error;
-      throw createLivechatError(classifyLivechatError({ type, status }), {
-        ...details,
-        status,
-        type,
-        message: redact(message ?? '(no message)'),
-        ...(data === undefined ? {} : { data: redactValue(data, secrets) }),
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      });
-    }
-    const snippet = redact(text).slice(0, 200).trim();
-    throw createLivechatError(classifyLivechatError({ status }), {
-      ...details,
-      status,
-      type: 'http_error',
-      message: `HTTP ${status} without a LiveChat error body${snippet ? `: ${snippet}` : ''}`,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    });
-  };
-
-  /**
-   * One call, retried once in the right data center when LiveChat answers misdirected_request
-   * with `error.data.region` ("this is where the client should be connected"); the region is
-   * remembered for the organization's other calls. Anything else, or a second misdirection,
-   * is thrown (misdirected_request is retryable: the next attempt goes to the new region).
-   */
-  const post = async (
-    api: LivechatApi,
-    action: string,
-    body: object,
-    authorization: string,
-    options: RequestOptions,
-  ): Promise<Answer> => {
-    try {
-      return await postOnce(api, action, body, authorization, options);
-    } catch (err) {
-      const region = misdirectedTo(err);
-      if (region === undefined || region === regionStore.get()) {
-        throw err;
-      }
-      log?.warn(
-        { action, version, from: regionStore.get() ?? 'dal', region },
-        'LiveChat misdirected the request; retrying in its region and staying there',
-      );
-      regionStore.set(region);
-      return postOnce(api, action, body, authorization, options);
-    }
-  };
-
-  const validate = <S extends z.ZodType>(action: string, schema: S, answer: Answer) => {
-    const parsed = schema.safeParse(answer.body);
-    if (!parsed.success) {
-      throw new LivechatUnrecoverableError({
-        action,
-        version,
-        status: answer.status,
-        type: 'invalid_response',
-        message: redact(`the response does not match our schema: ${z.prettifyError(parsed.error)}`),
-      });
-    }
-    return parsed.data;
-  };
 
   const botTokens: BotTokenProvider | undefined =
     auth.type === 'bot'
@@ -448,24 +261,18 @@ export const createLivechatClient = ({
           cache: auth.tokenCache,
           name: `${auth.organizationId}:${auth.botId}`,
           issue: async () => {
-            const answer = await post(
-              'configuration',
-              'issue_bot_token',
-              {
+            const { token, expires_in } = await transport({ Authorization: staticAuthorization })({
+              api: 'configuration',
+              action: 'issue_bot_token',
+              body: {
                 bot_id: auth.botId,
                 client_id: auth.clientId,
                 bot_secret: auth.botSecret,
                 organization_id: auth.organizationId,
               },
-              staticAuthorization,
-              {},
-            );
-            const { token, expires_in } = validate(
-              'issue_bot_token',
-              IssueBotTokenResponse,
-              answer,
-            );
-            secrets.add(token);
+              schema: IssueBotTokenResponse,
+            });
+            redactor.add(token);
             return {
               token,
               expiresInMs: expires_in === undefined ? undefined : expires_in * 1000,
@@ -482,30 +289,35 @@ export const createLivechatClient = ({
               action: 'issue_bot_token',
               version,
               type: 'token_unavailable',
-              message: redact(message),
-              ...(cause === undefined ? {} : { cause: sanitizeCause(cause, secrets) }),
+              message: redactor.text(message),
+              ...(cause === undefined ? {} : { cause: redactor.cause(cause) }),
             }),
         })
       : undefined;
 
   const botToken = async (provider: BotTokenProvider): Promise<string> => {
     const token = await provider.get();
-    secrets.add(token);
+    redactor.add(token);
     return token;
   };
 
-  const send = async (
-    api: LivechatApi,
-    action: string,
-    body: object,
-    options: RequestOptions,
-  ): Promise<Answer> => {
+  const headersFor = (
+    api: LivechatCall<z.ZodType>['api'],
+    authorization: string,
+  ): Record<string, string> =>
+    // Impersonation applies to the Agent Chat API only; Configuration calls act as the account.
+    api === 'agent' && auth.type !== 'bot' && auth.authorId !== undefined
+      ? { Authorization: authorization, 'X-Author-Id': auth.authorId }
+      : { Authorization: authorization };
+
+  const call: LivechatCaller = async (request, options = {}) => {
+    const { api, action } = request;
     if (!botTokens || auth.type !== 'bot' || action === 'issue_bot_token') {
-      return post(api, action, body, staticAuthorization, options);
+      return transport(headersFor(api, staticAuthorization))(request, options);
     }
     const token = await botToken(botTokens);
     try {
-      return await post(api, action, body, `Bearer ${token}`, options);
+      return await transport(headersFor(api, `Bearer ${token}`))(request, options);
     } catch (err) {
       if (!(err instanceof LivechatError) || err.type !== 'authentication') {
         throw err;
@@ -518,14 +330,9 @@ export const createLivechatClient = ({
       );
       await botTokens.invalidate(token);
       const fresh = await botToken(botTokens);
-      return post(api, action, body, `Bearer ${fresh}`, options);
+      return transport(headersFor(api, `Bearer ${fresh}`))(request, options);
     }
   };
-
-  const call = async <S extends z.ZodType>(
-    { api, action, body, schema }: LivechatCall<S>,
-    options: RequestOptions = {},
-  ): Promise<z.output<S>> => validate(action, schema, await send(api, action, body, options));
 
   const agent = <S extends z.ZodType>(
     action: string,
@@ -633,14 +440,14 @@ export const createLivechatClient = ({
       await configuration('delete_bot', EmptyResponse, request, options);
     },
     issueBotToken: async (request, options) => {
-      secrets.add(request.bot_secret);
+      redactor.add(request.bot_secret);
       const issued = await configuration(
         'issue_bot_token',
         IssueBotTokenResponse,
         request,
         options,
       );
-      secrets.add(issued.token);
+      redactor.add(issued.token);
       return issued;
     },
     call,
