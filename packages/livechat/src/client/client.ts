@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import type { SkippedEvent } from '../webhooks/events.js';
-import { type BotTokenProvider, createBotTokenProvider } from './bot-token.js';
-import { LivechatError, LivechatRetryableError } from './errors.js';
+import { createAuthenticatedCaller, type LivechatAuth, secretsOf } from './auth.js';
 import { createRedactor } from './redaction.js';
 import { createRegionStore, type LivechatRegionStore } from './region.js';
 import type {
@@ -40,18 +39,24 @@ import {
   RegisterWebhookResponse,
   SendEventResponse,
 } from './schemas.js';
-import type { BotTokenCache } from './token-cache.js';
 import {
   createTransport,
   LIVECHAT_API_VERSIONS,
   type LivechatApiVersion,
   type LivechatCall,
-  type LivechatCaller,
   type LivechatLogger,
   type RequestOptions,
 } from './transport.js';
 
 // The client's public types live with the part they describe; the package exports them from here.
+export {
+  BOT_TOKEN_VALIDITY_MS,
+  type LivechatAuth,
+  type LivechatBearerAuth,
+  type LivechatBotAuth,
+  type LivechatIssuerAuth,
+  type LivechatPatAuth,
+} from './auth.js';
 export {
   LIVECHAT_API_VERSIONS,
   type LivechatApi,
@@ -63,47 +68,6 @@ export {
 
 export const DEFAULT_LIVECHAT_BASE_URL = 'https://api.livechatinc.com';
 export const DEFAULT_LIVECHAT_TIMEOUT_MS = 10_000;
-/** issue_bot_token tokens are valid 24 h (livechat-api.md §4.1). */
-export const BOT_TOKEN_VALIDITY_MS = 24 * 60 * 60 * 1000;
-const DEFAULT_REFRESH_MARGIN_MS = 5 * 60 * 1000;
-const LOCK_POLL_INTERVAL_MS = 50;
-
-/**
- * The credentials issue_bot_token is called with: an agent's personal access token or Bearer
- * token in the bot's organization. Its docs list no required scope, but every example sends
- * `Authorization`: no scope is not no authentication.
- */
-export type LivechatIssuerAuth =
-  | { type: 'pat'; accountId: string; pat: string }
-  | { type: 'bearer'; token: string };
-
-/** Act as a bot with tokens from issue_bot_token, shared through `tokenCache`. */
-export type LivechatBotAuth = {
-  type: 'bot';
-  botId: string;
-  clientId: string;
-  botSecret: string;
-  organizationId: string;
-  /** Sent with issue_bot_token. */
-  issuer: LivechatIssuerAuth;
-  tokenCache: BotTokenCache;
-  /** Assumed validity when LiveChat doesn't say; default 24 h. */
-  tokenValidityMs?: number;
-  /** Refresh this long before expiry (at most a tenth of the validity); default 5 min. */
-  refreshMarginMs?: number;
-};
-
-/**
- * A personal access token, sent as `Basic base64(account_id:pat)`. `authorId` (v3.5 only) acts
- * as that bot on the Agent Chat API through `X-Author-Id`.
- */
-export type LivechatPatAuth = { type: 'pat'; accountId: string; pat: string; authorId?: string };
-
-/** A Bearer token (agent OAuth token or a bot token obtained elsewhere). */
-export type LivechatBearerAuth = { type: 'bearer'; token: string; authorId?: string };
-
-export type LivechatAuth = LivechatBotAuth | LivechatPatAuth | LivechatBearerAuth;
-
 /** An event of a thread LiveChat returned that didn't parse and was left out. */
 export type LivechatSkippedEvent = SkippedEvent & {
   /** `get_chat` or `list_threads`. */
@@ -195,24 +159,6 @@ export type LivechatClient = {
   ) => Promise<z.output<S>>;
 };
 
-const basicValue = (accountId: string, pat: string) =>
-  Buffer.from(`${accountId}:${pat}`).toString('base64');
-
-const secretsOf = (auth: LivechatAuth | LivechatIssuerAuth): string[] => {
-  switch (auth.type) {
-    case 'bot':
-      return [auth.botSecret, ...secretsOf(auth.issuer)];
-    case 'pat':
-      return [auth.pat, basicValue(auth.accountId, auth.pat)];
-    default:
-      return [auth.token];
-  }
-};
-
-/** The `Authorization` value of PAT or Bearer credentials. */
-const authorizationOf = (auth: LivechatIssuerAuth): string =>
-  auth.type === 'pat' ? `Basic ${basicValue(auth.accountId, auth.pat)}` : `Bearer ${auth.token}`;
-
 /** A LiveChat Agent Chat + Configuration API client for one set of credentials. */
 export const createLivechatClient = ({
   auth,
@@ -251,88 +197,7 @@ export const createLivechatClient = ({
     log,
   });
 
-  // A bot client calls everything with its bot token except issue_bot_token itself, which
-  // takes the issuer's credentials.
-  const staticAuthorization = authorizationOf(auth.type === 'bot' ? auth.issuer : auth);
-
-  const botTokens: BotTokenProvider | undefined =
-    auth.type === 'bot'
-      ? createBotTokenProvider({
-          cache: auth.tokenCache,
-          name: `${auth.organizationId}:${auth.botId}`,
-          issue: async () => {
-            const { token, expires_in } = await transport({ Authorization: staticAuthorization })({
-              api: 'configuration',
-              action: 'issue_bot_token',
-              body: {
-                bot_id: auth.botId,
-                client_id: auth.clientId,
-                bot_secret: auth.botSecret,
-                organization_id: auth.organizationId,
-              },
-              schema: IssueBotTokenResponse,
-            });
-            redactor.add(token);
-            return {
-              token,
-              expiresInMs: expires_in === undefined ? undefined : expires_in * 1000,
-            };
-          },
-          validityMs: auth.tokenValidityMs ?? BOT_TOKEN_VALIDITY_MS,
-          refreshMarginMs: auth.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS,
-          // Longer than one issue_bot_token call may take, so a live holder keeps it.
-          lockTtlMs: Math.max(2 * timeoutMs, 5_000),
-          waitTimeoutMs: Math.max(2 * timeoutMs, 5_000) + timeoutMs,
-          pollIntervalMs: LOCK_POLL_INTERVAL_MS,
-          unavailable: (message, cause) =>
-            new LivechatRetryableError({
-              action: 'issue_bot_token',
-              version,
-              type: 'token_unavailable',
-              message: redactor.text(message),
-              ...(cause === undefined ? {} : { cause: redactor.cause(cause) }),
-            }),
-        })
-      : undefined;
-
-  const botToken = async (provider: BotTokenProvider): Promise<string> => {
-    const token = await provider.get();
-    redactor.add(token);
-    return token;
-  };
-
-  const headersFor = (
-    api: LivechatCall<z.ZodType>['api'],
-    authorization: string,
-  ): Record<string, string> =>
-    // Impersonation applies to the Agent Chat API only; Configuration calls act as the account.
-    api === 'agent' && auth.type !== 'bot' && auth.authorId !== undefined
-      ? { Authorization: authorization, 'X-Author-Id': auth.authorId }
-      : { Authorization: authorization };
-
-  const call: LivechatCaller = async (request, options = {}) => {
-    const { api, action } = request;
-    if (!botTokens || auth.type !== 'bot' || action === 'issue_bot_token') {
-      return transport(headersFor(api, staticAuthorization))(request, options);
-    }
-    const token = await botToken(botTokens);
-    try {
-      return await transport(headersFor(api, `Bearer ${token}`))(request, options);
-    } catch (err) {
-      if (!(err instanceof LivechatError) || err.type !== 'authentication') {
-        throw err;
-      }
-      // A token can be rejected before its expiry (clock skew, a deleted-and-recreated bot):
-      // refresh once and retry once; a second rejection is final.
-      log?.warn(
-        { action, version, botId: auth.botId, organizationId: auth.organizationId },
-        'LiveChat rejected the bot token; refreshing it and retrying once',
-      );
-      await botTokens.invalidate(token);
-      const fresh = await botToken(botTokens);
-      return transport(headersFor(api, `Bearer ${fresh}`))(request, options);
-    }
-  };
+  const call = createAuthenticatedCaller({ auth, transport, redactor, version, timeoutMs, log });
 
   const agent = <S extends z.ZodType>(
     action: string,
