@@ -2,9 +2,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { BotTokenCache, CachedBotToken } from './token-cache.js';
 
 /** A freshly issued token: `expiresInMs` when LiveChat said how long it lasts. */
-export type IssuedBotToken = { token: string; expiresInMs?: number | undefined };
+type IssuedBotToken = { token: string; expiresInMs?: number | undefined };
 
-export type BotTokenProviderOptions = {
+type BotTokenProviderOptions = {
   cache: BotTokenCache;
   /** The cache entry's name: one per organization and bot. */
   name: string;

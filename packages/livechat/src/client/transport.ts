@@ -1,0 +1,297 @@
+import { z } from 'zod';
+import {
+  classifyLivechatError,
+  createLivechatError,
+  LivechatError,
+  LivechatRetryableError,
+  LivechatUnrecoverableError,
+} from './errors.js';
+import type { Redactor } from './redaction.js';
+import type { LivechatRegionStore } from './region.js';
+import { ErrorResponse } from './schemas.js';
+
+export const LIVECHAT_API_VERSIONS = ['3.5', '3.6'] as const;
+export type LivechatApiVersion = (typeof LIVECHAT_API_VERSIONS)[number];
+
+/** pino-compatible. */
+export type LivechatLogger = { warn: (obj: object, msg: string) => void };
+
+export type RequestOptions = {
+  /** Aborts the call (combined with the timeout). */
+  signal?: AbortSignal;
+  /** Overrides the client's timeout for this call. */
+  timeoutMs?: number;
+};
+
+export type LivechatApi = 'agent' | 'configuration';
+
+export type LivechatCall<S extends z.ZodType> = {
+  api: LivechatApi;
+  action: string;
+  body: object;
+  schema: S;
+};
+
+/** Sends a call and returns LiveChat's answer, validated with the call's schema. */
+export type LivechatCaller = <S extends z.ZodType>(
+  call: LivechatCall<S>,
+  options?: RequestOptions,
+) => Promise<z.output<S>>;
+
+/** A caller sending `headers` (the credentials) with each call. */
+export type LivechatTransport = (headers: Record<string, string>) => LivechatCaller;
+
+type CreateTransportOptions = {
+  baseUrl: string;
+  version: LivechatApiVersion;
+  /** Per HTTP call, unless the call says otherwise. */
+  timeoutMs: number;
+  /** Sent as `X-Region`; moved where a misdirected_request says. */
+  regionStore: LivechatRegionStore;
+  redactor: Redactor;
+  fetch: typeof fetch;
+  /** `version:header` of the `Legacy`/`Deprecation` headers already logged. */
+  seenNoticeHeaders: Set<string>;
+  log?: LivechatLogger;
+};
+
+/** What every call of one transport shares. */
+type TransportContext = Omit<CreateTransportOptions, 'baseUrl'> & { root: string };
+type Answer = { status: number; body: unknown };
+type CallDetails = { action: string; version: LivechatApiVersion };
+
+const NOTICE_HEADERS = ['Legacy', 'Deprecation'] as const;
+
+const parseRetryAfter = (value: string | null): number | undefined => {
+  if (value === null || value.trim() === '') {
+    return undefined;
+  }
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) {
+    return seconds * 1000;
+  }
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+};
+
+/** The region a misdirected_request error names in `error.data.region`, if any. */
+const misdirectedTo = (err: unknown): string | undefined => {
+  if (!(err instanceof LivechatError) || err.type !== 'misdirected_request') {
+    return undefined;
+  }
+  const { data } = err;
+  const region =
+    typeof data === 'object' && data !== null && 'region' in data ? data.region : undefined;
+  return typeof region === 'string' && region !== '' ? region : undefined;
+};
+
+/** Logs each `Legacy`/`Deprecation` header once per (version, header). */
+const logNoticeHeaders = (
+  { version, seenNoticeHeaders, redactor, log }: TransportContext,
+  headers: Headers,
+  action: string,
+) => {
+  for (const header of NOTICE_HEADERS) {
+    const value = headers.get(header);
+    const key = `${version}:${header}`;
+    if (value !== null && !seenNoticeHeaders.has(key)) {
+      seenNoticeHeaders.add(key);
+      const redacted = redactor.text(value);
+      log?.warn(
+        { version, header, value: redacted, action },
+        `LiveChat API v${version} answered with ${header}: ${redacted}; plan the move to a newer version`,
+      );
+    }
+  }
+};
+
+/** Why no answer arrived: our timeout, the caller's signal, or the network. */
+const fetchFailure = (
+  err: unknown,
+  { timeout, signal, timeoutMs }: { timeout: AbortSignal; signal?: AbortSignal; timeoutMs: number },
+  details: CallDetails,
+  redactor: Redactor,
+): LivechatError => {
+  if (timeout.aborted) {
+    return new LivechatRetryableError({
+      ...details,
+      type: 'timeout',
+      message: `no answer within ${timeoutMs} ms`,
+    });
+  }
+  if (signal?.aborted) {
+    return new LivechatRetryableError({
+      ...details,
+      type: 'aborted',
+      message: 'aborted by the caller',
+    });
+  }
+  const cause = redactor.cause(err);
+  return new LivechatRetryableError({
+    ...details,
+    type: 'network_error',
+    message: cause.message,
+    cause,
+  });
+};
+
+/** The LivechatError a non-2xx answer stands for: LiveChat's error body, else its status. */
+const answerFailure = (
+  response: Response,
+  text: string,
+  json: unknown,
+  details: CallDetails,
+  redactor: Redactor,
+): LivechatError => {
+  const { status } = response;
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  const retryAfter = retryAfterMs === undefined ? {} : { retryAfterMs };
+  const error = ErrorResponse.safeParse(json);
+  if (error.success) {
+    const { type, message, data } = error.data.error;
+    return createLivechatError(classifyLivechatError({ type, status }), {
+      ...details,
+      status,
+      type,
+      message: redactor.text(message ?? '(no message)'),
+      ...(data === undefined ? {} : { data: redactor.value(data) }),
+      ...retryAfter,
+    });
+  }
+  const snippet = redactor.text(text).slice(0, 200).trim();
+  return createLivechatError(classifyLivechatError({ status }), {
+    ...details,
+    status,
+    type: 'http_error',
+    message: `HTTP ${status} without a LiveChat error body${snippet ? `: ${snippet}` : ''}`,
+    ...retryAfter,
+  });
+};
+
+/** A 2xx answer's JSON body; anything else thrown as a LivechatError. */
+const readAnswer = (
+  response: Response,
+  text: string,
+  details: CallDetails,
+  redactor: Redactor,
+): Answer => {
+  let json: unknown;
+  let isJson = true;
+  try {
+    json = text.trim() === '' ? undefined : JSON.parse(text);
+  } catch {
+    isJson = false;
+  }
+  if (!response.ok) {
+    throw answerFailure(response, text, json, details, redactor);
+  }
+  const { status } = response;
+  if (!isJson) {
+    throw new LivechatUnrecoverableError({
+      ...details,
+      status,
+      type: 'invalid_response',
+      message: 'the response is not JSON',
+    });
+  }
+  // "200, no payload" actions may answer with an empty body.
+  return { status, body: json ?? {} };
+};
+
+/** One HTTP call, in the current region, within the timeout. */
+const postOnce = async (
+  context: TransportContext,
+  { api, action, body }: LivechatCall<z.ZodType>,
+  headers: Record<string, string>,
+  { signal, timeoutMs = context.timeoutMs }: RequestOptions,
+): Promise<Answer> => {
+  const { root, version, regionStore, redactor } = context;
+  const region = regionStore.get();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const details = { action, version };
+  let response: Response;
+  let text: string;
+  try {
+    response = await context.fetch(`${root}/v${version}/${api}/action/${action}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...headers,
+        ...(region === undefined ? {} : { 'X-Region': region }),
+      },
+      body: JSON.stringify(body),
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+    });
+    text = await response.text();
+  } catch (err) {
+    throw fetchFailure(err, { timeout, signal, timeoutMs }, details, redactor);
+  }
+  logNoticeHeaders(context, response.headers, action);
+  return readAnswer(response, text, details, redactor);
+};
+
+/**
+ * One call, retried once in the right data center when LiveChat answers misdirected_request
+ * with `error.data.region` ("this is where the client should be connected"); the region is
+ * remembered for the organization's other calls. Anything else, or a second misdirection,
+ * is thrown (misdirected_request is retryable: the next attempt goes to the new region).
+ */
+const post = async (
+  context: TransportContext,
+  call: LivechatCall<z.ZodType>,
+  headers: Record<string, string>,
+  options: RequestOptions,
+): Promise<Answer> => {
+  const { regionStore, log, version } = context;
+  try {
+    return await postOnce(context, call, headers, options);
+  } catch (err) {
+    const region = misdirectedTo(err);
+    if (region === undefined || region === regionStore.get()) {
+      throw err;
+    }
+    log?.warn(
+      { action: call.action, version, from: regionStore.get() ?? 'dal', region },
+      'LiveChat misdirected the request; retrying in its region and staying there',
+    );
+    regionStore.set(region);
+    return postOnce(context, call, headers, options);
+  }
+};
+
+const validate = <S extends z.ZodType>(
+  { version, redactor }: TransportContext,
+  { action, schema }: LivechatCall<S>,
+  answer: Answer,
+): z.output<S> => {
+  const parsed = schema.safeParse(answer.body);
+  if (!parsed.success) {
+    throw new LivechatUnrecoverableError({
+      action,
+      version,
+      status: answer.status,
+      type: 'invalid_response',
+      message: redactor.text(
+        `the response does not match our schema: ${z.prettifyError(parsed.error)}`,
+      ),
+    });
+  }
+  return parsed.data;
+};
+
+/**
+ * LiveChat over HTTP: a POST per call with the timeout, JSON answers checked against the
+ * call's schema, failures as LivechatErrors free of secrets.
+ */
+export const createTransport = ({
+  baseUrl,
+  ...shared
+}: CreateTransportOptions): LivechatTransport => {
+  const context: TransportContext = {
+    ...shared,
+    root: new URL(baseUrl).toString().replace(/\/+$/, ''),
+  };
+  return (headers) =>
+    async (call, options = {}) =>
+      validate(context, call, await post(context, call, headers, options));
+};
