@@ -1,11 +1,12 @@
 import { knownUsersFrom } from '../shared/classify.js';
-import { type CustomIdKind, customIdOf } from '../shared/custom-id.js';
+import type { CustomIdKind } from '../shared/custom-id.js';
 import {
+  ALREADY_SENT,
   type CommonSkipReason,
   commonSkip,
-  hasCustomId,
   type OutgoingText,
   type Skip,
+  unsentCustomId,
 } from '../shared/decision.js';
 import type { ChatSnapshot } from '../shared/snapshot.js';
 import { configuredKeyword, keywordPattern } from './keywords.js';
@@ -65,14 +66,9 @@ export const decideTagSuggestions = ({
   if (suggestions.length === 0) {
     return { act: false, reason: 'no suggestions configured' };
   }
-  const customId = customIdOf(TAG_SUGGESTIONS_ID, {
-    organizationId,
-    chatId: chat.id,
-    threadId,
-    key: tag,
-  });
-  if (hasCustomId(chat.thread, customId)) {
-    return { act: false, reason: 'already sent' };
+  const customId = unsentCustomId(TAG_SUGGESTIONS_ID, chat, { organizationId, threadId, key: tag });
+  if (customId === undefined) {
+    return ALREADY_SENT;
   }
   return {
     act: true,
@@ -137,14 +133,13 @@ export const decideKeywordSuggestions = ({
   ) {
     return { act: false, reason: 'keyword no longer in message' };
   }
-  const customId = customIdOf(KEYWORD_SUGGESTIONS_ID, {
+  const customId = unsentCustomId(KEYWORD_SUGGESTIONS_ID, chat, {
     organizationId,
-    chatId: chat.id,
     threadId,
     key: normaliseKeyword(configured),
   });
-  if (hasCustomId(chat.thread, customId)) {
-    return { act: false, reason: 'already sent' };
+  if (customId === undefined) {
+    return ALREADY_SENT;
   }
   return {
     act: true,

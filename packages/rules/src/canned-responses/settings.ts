@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NonEmptyText } from '../shared/settings-fields.js';
+import { mergeFields, NonEmptyText } from '../shared/settings-fields.js';
 
 /** The form of a keyword that identifies it: lower case, inner whitespace collapsed. */
 export const normaliseKeyword = (keyword: string): string =>
@@ -71,7 +71,7 @@ export const mergeCannedResponses = (
   defaults: CannedResponsesSettings,
   override: CannedResponsesOverride | undefined,
 ): CannedResponsesSettings => ({
-  enabled: override?.enabled ?? defaults.enabled,
+  ...mergeFields(defaults, override),
   byTag: { ...defaults.byTag, ...override?.byTag },
   byKeyword: mergeByKeyword(defaults.byKeyword, override?.byKeyword),
 });

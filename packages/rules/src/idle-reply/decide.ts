@@ -7,11 +7,12 @@ import {
 } from '../shared/classify.js';
 import { type CustomIdKind, customIdOf, customIdPattern } from '../shared/custom-id.js';
 import {
+  ALREADY_SENT,
   type CommonSkipReason,
   commonSkip,
-  hasCustomId,
   type OutgoingText,
   type Skip,
+  unsentCustomId,
 } from '../shared/decision.js';
 import { type ChatSnapshot, parseTimestamp } from '../shared/snapshot.js';
 import type { IdleReplySettings } from './settings.js';
@@ -142,14 +143,9 @@ export const decideIdleReply = ({
   if (later.some((event) => isHuman(event) === 'agent' && isAnswerEvent(event))) {
     return { act: false, reason: 'agent answered' };
   }
-  const customId = customIdOf(IDLE_REPLY_ID, {
-    organizationId,
-    chatId: chat.id,
-    threadId,
-    key: eventId,
-  });
-  if (hasCustomId(chat.thread, customId)) {
-    return { act: false, reason: 'already sent' };
+  const customId = unsentCustomId(IDLE_REPLY_ID, chat, { organizationId, threadId, key: eventId });
+  if (customId === undefined) {
+    return ALREADY_SENT;
   }
   const sent = events.filter((event) => IDLE_REPLY_PATTERN.test(event.custom_id ?? '')).length;
   if (sent >= settings.maxPerThread) {

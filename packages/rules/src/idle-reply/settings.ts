@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BusinessHours } from '../shared/business-hours.js';
-import { NonEmptyText, pick, withoutUndefined } from '../shared/settings-fields.js';
+import { mergeFields, NonEmptyText } from '../shared/settings-fields.js';
 
 export const DEFAULT_IDLE_MESSAGE = 'Thanks for waiting — an agent will be with you shortly.';
 
@@ -50,12 +50,4 @@ export type IdleReplyOverride = z.output<typeof IdleReplyOverride>;
 export const mergeIdleReply = (
   defaults: IdleReplySettings,
   override: IdleReplyOverride | undefined,
-): IdleReplySettings =>
-  withoutUndefined({
-    enabled: override?.enabled ?? defaults.enabled,
-    afterSeconds: override?.afterSeconds ?? defaults.afterSeconds,
-    maxPerThread: override?.maxPerThread ?? defaults.maxPerThread,
-    message: override?.message ?? defaults.message,
-    whisper: pick(defaults.whisper, override?.whisper),
-    businessHours: pick(defaults.businessHours, override?.businessHours),
-  });
+): IdleReplySettings => mergeFields(defaults, override);

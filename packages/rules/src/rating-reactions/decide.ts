@@ -1,10 +1,11 @@
-import { type CustomIdKind, customIdOf } from '../shared/custom-id.js';
+import type { CustomIdKind } from '../shared/custom-id.js';
 import {
+  ALREADY_SENT,
   type CommonSkipReason,
   commonSkip,
-  hasCustomId,
   type OutgoingText,
   type Skip,
+  unsentCustomId,
 } from '../shared/decision.js';
 import type { ChatSnapshot } from '../shared/snapshot.js';
 import {
@@ -102,14 +103,13 @@ export const decideRatingReaction = ({
   } else if (property.score !== score) {
     return { act: false, reason: 'rating changed' };
   }
-  const customId = customIdOf(RATING_REACTION_ID, {
+  const customId = unsentCustomId(RATING_REACTION_ID, chat, {
     organizationId,
-    chatId: chat.id,
     threadId,
     key: String(score),
   });
-  if (hasCustomId(chat.thread, customId)) {
-    return { act: false, reason: 'already sent' };
+  if (customId === undefined) {
+    return ALREADY_SENT;
   }
   const jobComment = comment?.trim() === '' ? undefined : comment?.trim();
   const currentComment = property.comment ?? lastRatingComment(chat.thread) ?? jobComment;

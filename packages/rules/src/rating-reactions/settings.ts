@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NonEmptyText, pick, withoutUndefined } from '../shared/settings-fields.js';
+import { mergeFields, NonEmptyText } from '../shared/settings-fields.js';
 
 export const DEFAULT_GOOD_RATING_TEXT =
   'The customer rated this chat good — ask them to leave a review.';
@@ -49,10 +49,4 @@ export type RatingReactionsOverride = z.output<typeof RatingReactionsOverride>;
 export const mergeRatingReactions = (
   defaults: RatingReactionsSettings,
   override: RatingReactionsOverride | undefined,
-): RatingReactionsSettings =>
-  withoutUndefined({
-    enabled: override?.enabled ?? defaults.enabled,
-    good: override?.good ?? defaults.good,
-    reviewUrl: pick(defaults.reviewUrl, override?.reviewUrl),
-    bad: override?.bad ?? defaults.bad,
-  });
+): RatingReactionsSettings => mergeFields(defaults, override);

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { digestOf } from '@nudge/runtime/ids';
 
 // Every event a rule sends carries a deterministic `custom_id`. Before sending, the worker
 // looks for it in the thread (it reads get_chat anyway), so a retry, a stalled job or a
@@ -25,12 +25,7 @@ export const customIdOf = (
   kind: CustomIdKind,
   { organizationId, chatId, threadId, key }: CustomIdParts,
 ): string => {
-  // NUL-separated so no two different inputs join to the same string.
-  const digest = hash(
-    'sha256',
-    [kind.name, organizationId, chatId, threadId, key].join('\u0000'),
-    'hex',
-  );
+  const digest = digestOf([kind.name, organizationId, chatId, threadId, key]);
   return `${kind.prefix}${digest.slice(0, HEX_LENGTH)}`;
 };
 

@@ -1,3 +1,4 @@
+import { type CustomIdKind, customIdOf } from './custom-id.js';
 import type { ChatSnapshot } from './snapshot.js';
 
 /** An event to send: `all` = to the customer, `agents` = a whisper only agents see. */
@@ -44,3 +45,15 @@ export const commonSkip = (
 
 export const hasCustomId = (thread: Thread, customId: string): boolean =>
   thread.events.some((event) => event.custom_id === customId);
+
+export const ALREADY_SENT: Skip<'already sent'> = { act: false, reason: 'already sent' };
+
+/** The custom id of a message of `kind` keyed `key` in the thread; undefined once it is there. */
+export const unsentCustomId = (
+  kind: CustomIdKind,
+  chat: ChatSnapshot,
+  { organizationId, threadId, key }: { organizationId: string; threadId: string; key: string },
+): string | undefined => {
+  const customId = customIdOf(kind, { organizationId, chatId: chat.id, threadId, key });
+  return hasCustomId(chat.thread, customId) ? undefined : customId;
+};

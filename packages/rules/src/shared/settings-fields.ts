@@ -7,9 +7,23 @@ import { z } from 'zod';
 
 export const NonEmptyText = z.string().trim().min(1, { message: 'must not be empty' });
 
-/** Scalars: the override wins when set. `null`: removes the default's optional value. */
-export const pick = <T>(base: T | undefined, override: T | null | undefined): T | undefined =>
-  override === null ? undefined : (override ?? base);
+type Override<T> = { [K in keyof T]?: T[K] | null | undefined };
 
-export const withoutUndefined = <T extends Record<string, unknown>>(value: T): T =>
-  Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+/**
+ * Field by field, the override wins when set; `null` removes the default's (optional) value.
+ * Values are replaced whole (a rule merges a map per key itself).
+ */
+export const mergeFields = <T extends object>(
+  defaults: T,
+  override: Override<T> | undefined,
+): T => {
+  const merged: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [field, value] of Object.entries(override ?? {})) {
+    if (value === null) {
+      delete merged[field];
+    } else if (value !== undefined) {
+      merged[field] = value;
+    }
+  }
+  return merged as T;
+};
