@@ -18,7 +18,7 @@ export type ApiTap = {
   close: () => Promise<void>;
 };
 
-export const startApiTap = async (targetUrl: string): Promise<ApiTap> => {
+const startApiTap = async (targetUrl: string): Promise<ApiTap> => {
   const target = new URL(targetUrl);
   const actions: string[] = [];
   const server = createServer((req, res) => {
@@ -120,12 +120,3 @@ export const waitForDrained = (queue: Queue, timeoutMs = 30_000) =>
     },
     { timeoutMs, intervalMs: 100, what: `queue ${queue.name} to drain` },
   );
-
-/** The single job of `queue` in any state (fails when there are more or none). */
-export const onlyJob = async (queue: Queue): Promise<Job> => {
-  const jobs = await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
-  if (jobs.length !== 1 || !jobs[0]) {
-    throw new Error(`expected one job in ${queue.name}, found ${jobs.length}`);
-  }
-  return jobs[0];
-};

@@ -20,7 +20,7 @@ type Payload = Record<string, unknown>;
 const payloadOf = (envelope: Envelope): Payload => (envelope.payload ?? {}) as Payload;
 
 /** The chat a webhook envelope is about (`chat_id`, or `chat.id` for incoming_chat). */
-export const chatIdOfEnvelope = (envelope: Envelope): string | undefined => {
+const chatIdOfEnvelope = (envelope: Envelope): string | undefined => {
   const payload = payloadOf(envelope);
   if (typeof payload.chat_id === 'string') {
     return payload.chat_id;

@@ -18,7 +18,7 @@ export type CliContext = {
   adminClient: (organization: OrganizationRules) => LivechatClient;
 };
 
-export type LoadCliContextOptions = {
+type LoadCliContextOptions = {
   env: Record<string, string | undefined>;
   /** The worker needs every bot's id; setup creates a bot the file doesn't name yet. */
   requireBotIds?: boolean;

@@ -13,7 +13,7 @@ import { readStackState, SANDBOX_RULES_FILE, type StackState } from './stack-sta
 // and not at all while it does not accept chats. Everything it reads is observable from
 // outside: the sandbox's journal (what LiveChat received) and the queues' job outcomes.
 
-export type DemoOptions = {
+type DemoOptions = {
   stateDir: string;
   out: (line: string) => void;
   /** How long to wait for each expected action beyond its rule's own delay. */

@@ -14,7 +14,7 @@ import { connectOnce } from './redis-probe.js';
 
 export type Check = { ok: boolean; label: string; fix?: string };
 
-export type DoctorOptions = {
+type DoctorOptions = {
   env: Record<string, string | undefined>;
   /** The public webhook URL to check the webhooks against (`--url` / NUDGE_PUBLIC_URL). */
   url: string | undefined;

@@ -21,7 +21,7 @@ export const SETUP_BOT_JOB_TITLE = 'Created by nudge setup';
 /** A short fingerprint of the webhook secret: tells a stale secret apart without revealing it. */
 export const secretFingerprint = fingerprint;
 
-export type DesiredWebhook = {
+type DesiredWebhook = {
   action: string;
   url: string;
   type: 'bot';
@@ -67,14 +67,14 @@ const canonical = (value: unknown): string =>
       : item,
   );
 
-export const sameWebhook = (registered: RegisteredWebhook, desired: DesiredWebhook): boolean =>
+const sameWebhook = (registered: RegisteredWebhook, desired: DesiredWebhook): boolean =>
   registered.action === desired.action &&
   registered.url === desired.url &&
   (registered.type ?? 'bot') === desired.type &&
   registered.description === desired.description &&
   canonical(registered.filters) === canonical(desired.filters);
 
-export type WebhookPlan = {
+type WebhookPlan = {
   keep: RegisteredWebhook[];
   register: DesiredWebhook[];
   unregister: RegisteredWebhook[];
@@ -133,7 +133,7 @@ export const routedGroups = (bot: { groups: BotGroups }, priority: BotPriority):
     ? bot.groups.filter((group) => group.priority !== 'supervisor').map((group) => group.id)
     : [];
 
-export const isNotFound = (err: unknown): boolean =>
+const isNotFound = (err: unknown): boolean =>
   err instanceof LivechatError && err.type === 'not_found';
 
 /** The bot if it exists in the organization (get_bot with its groups), else undefined. */

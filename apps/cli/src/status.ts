@@ -4,7 +4,7 @@ import type { CliContext } from './cli-context.js';
 import { findBot, isNudgeWebhook } from './livechat-setup.js';
 import { connectOnce } from './redis-probe.js';
 
-export type StatusOptions = {
+type StatusOptions = {
   context: CliContext;
   out: (line: string) => void;
 };

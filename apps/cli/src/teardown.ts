@@ -2,7 +2,7 @@ import type { LivechatClient, RegisteredWebhook } from '@nudge/livechat';
 import type { CliContext } from './cli-context.js';
 import { findBot, findSetupBot, isNudgeWebhook, SETUP_BOT_JOB_TITLE } from './livechat-setup.js';
 
-export type TeardownOptions = {
+type TeardownOptions = {
   context: CliContext;
   /** Asked once, after the plan is printed; false stops with nothing changed. */
   confirm: (question: string) => Promise<boolean>;

@@ -7,7 +7,6 @@ import { createLivechatClient, type LivechatClient } from '@nudge/livechat';
 import { createSandbox, type Sandbox, type SandboxOptions } from '@nudge/livechat-sandbox';
 import { stringify } from 'yaml';
 
-export const CLI_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 export const SECRET = 'cli-test-webhook-secret-7d41';
 export const PUBLIC_URL = 'https://nudge.example.com/livechat/webhooks';
 

@@ -51,7 +51,7 @@ export const startIngest = async ({
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-export type Reply = { status: number; body: string; json: () => Record<string, unknown> };
+type Reply = { status: number; body: string; json: () => Record<string, unknown> };
 
 /** A raw HTTP request (no fetch: tests need exact control of headers and streamed bodies). */
 export const send = (

@@ -4,7 +4,7 @@ import { type ChatSnapshot, type Decision, type JobOutcome, messagesOf } from '@
 import { REDIS_TTL_MS, releaseLock, tryLock } from '@nudge/runtime';
 import type { WorkerContext } from './context.js';
 
-export type ActOnceOptions = {
+type ActOnceOptions = {
   ctx: WorkerContext;
   organization: OrganizationRules;
   chatId: string;

@@ -12,7 +12,7 @@ export type BotStatusGate = {
   statusOf: (organizationId: string, botId: string) => Promise<BotStatus>;
 };
 
-export type CreateBotStatusGateOptions = {
+type CreateBotStatusGateOptions = {
   redis: Redis;
   prefix: string;
   /** A client allowed to call list_routing_statuses for the organization, if any. */

@@ -6,7 +6,7 @@ import type { WorkerContext } from './context.js';
 
 export type Handler = (job: Job, ctx: WorkerContext) => Promise<JobOutcome>;
 
-export type CreateProcessorOptions = {
+type CreateProcessorOptions = {
   /** Job name → handler (the events queue routes every action with one handler: `*`). */
   handlers: Readonly<Record<string, Handler>>;
   ctx: WorkerContext;

@@ -6,7 +6,7 @@ export const EVENTS_SKIPPED_METRIC = 'nudge_livechat_events_skipped_total';
 /** Reports one skipped event: a warning (on `log`, else the reporter's) and the counter. */
 export type SkippedEventReporter = (skipped: LivechatSkippedEvent, log?: Logger) => void;
 
-export type CreateSkippedEventReporterOptions = { registry: Registry; log: Logger };
+type CreateSkippedEventReporterOptions = { registry: Registry; log: Logger };
 
 /**
  * Events of a thread (get_chat, list_threads, incoming_chat) that don't parse are left out so

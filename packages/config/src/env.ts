@@ -97,7 +97,7 @@ const WorkerBaseEnv = z.object({
 });
 
 /** The variable setting a rule queue's concurrency: `idle-reply` → CONCURRENCY_IDLE_REPLY. */
-export const concurrencyVariable = (queue: string): string =>
+const concurrencyVariable = (queue: string): string =>
   `CONCURRENCY_${queue.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
 
 export type WorkerEnv = z.output<typeof WorkerBaseEnv> & {

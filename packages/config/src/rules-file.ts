@@ -62,7 +62,7 @@ const ORGANIZATION_FIELDS = {
 };
 
 /** The rules file's schema for a set of rules (each rule's settings under its key). */
-export const rulesFileSchema = (ruleSet: RuleSet<readonly AnyRule[]>) => {
+const rulesFileSchema = (ruleSet: RuleSet<readonly AnyRule[]>) => {
   // Typed as the registry's rules: another set (a test's) only adds settings keys.
   const { settings, overrides } = ruleSet as unknown as typeof RULE_SET;
   return z

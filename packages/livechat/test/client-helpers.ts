@@ -84,7 +84,7 @@ export const botTokenLockKey = (prefix: string, botId: string = BOT.id): string 
 export type AuthMode = 'bot' | 'pat' | 'pat-as-bot' | 'bearer' | 'bearer-as-bot';
 
 /** Credentials for `mode` against `sandbox` (bot mode shares tokens through `scope`). */
-export const authFor = (
+const authFor = (
   sandbox: Sandbox,
   mode: AuthMode,
   scope: RedisScope,
@@ -119,7 +119,7 @@ export const authFor = (
   }
 };
 
-export type ClientSetup = Omit<CreateLivechatClientOptions, 'auth' | 'baseUrl'> & {
+type ClientSetup = Omit<CreateLivechatClientOptions, 'auth' | 'baseUrl'> & {
   mode: AuthMode;
   version: LivechatApiVersion;
   botAuth?: Partial<Extract<LivechatAuth, { type: 'bot' }>>;

@@ -15,7 +15,7 @@ export const CUSTOM_ID_PREFIXES = Object.fromEntries(
   [...KINDS.values()].map((kind) => [kind.name, kind.prefix]),
 ) as Readonly<Record<CustomIdRule, string>>;
 
-export type CustomIdInput = CustomIdParts & { rule: CustomIdRule };
+type CustomIdInput = CustomIdParts & { rule: CustomIdRule };
 
 const kindNamed = (name: CustomIdRule): Kinds => {
   const kind = KINDS.get(name);

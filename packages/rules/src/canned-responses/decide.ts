@@ -26,10 +26,10 @@ export const KEYWORD_SUGGESTIONS_ID = {
 } as const satisfies CustomIdKind;
 
 /** A readable whisper: a heading line, then the suggestions numbered one per line. */
-export const formatSuggestions = (heading: string, suggestions: readonly string[]): string =>
+const formatSuggestions = (heading: string, suggestions: readonly string[]): string =>
   [heading, ...suggestions.map((suggestion, index) => `${index + 1}. ${suggestion}`)].join('\n');
 
-export type SuggestionSkipReason =
+type SuggestionSkipReason =
   | CommonSkipReason
   | 'tag removed'
   | 'keyword not configured'
@@ -37,9 +37,9 @@ export type SuggestionSkipReason =
   | 'message deleted'
   | 'not a customer message'
   | 'no suggestions configured';
-export type SuggestionDecision = (OutgoingText & { act: true }) | Skip<SuggestionSkipReason>;
+type SuggestionDecision = (OutgoingText & { act: true }) | Skip<SuggestionSkipReason>;
 
-export type DecideTagSuggestionsInput = {
+type DecideTagSuggestionsInput = {
   chat: ChatSnapshot;
   organizationId: string;
   threadId: string;
@@ -78,7 +78,7 @@ export const decideTagSuggestions = ({
   };
 };
 
-export type DecideKeywordSuggestionsInput = {
+type DecideKeywordSuggestionsInput = {
   chat: ChatSnapshot;
   organizationId: string;
   threadId: string;

@@ -4,10 +4,10 @@ import { ChatJobData } from '../shared/chat-job.js';
 import { decideKeywordSuggestions, decideTagSuggestions } from './decide.js';
 import type { CannedResponsesSettings } from './settings.js';
 
-export const TagSuggestionsJob = z.object({ ...ChatJobData, tag: z.string().min(1) });
+const TagSuggestionsJob = z.object({ ...ChatJobData, tag: z.string().min(1) });
 export type TagSuggestionsJob = z.output<typeof TagSuggestionsJob>;
 
-export const KeywordSuggestionsJob = z.object({
+const KeywordSuggestionsJob = z.object({
   ...ChatJobData,
   eventId: z.string().min(1),
   keyword: z.string().min(1),

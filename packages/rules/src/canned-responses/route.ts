@@ -4,13 +4,13 @@ import { type AuthoredEvent, isCustomerLike, type RoutedWebhook } from '../share
 import { findKeywords } from './keywords.js';
 import type { CannedResponsesSettings } from './settings.js';
 
-export type SuggestForTagIntent = {
+type SuggestForTagIntent = {
   kind: 'suggest-for-tag';
   chatId: string;
   threadId: string;
   tag: string;
 };
-export type SuggestForKeywordIntent = {
+type SuggestForKeywordIntent = {
   kind: 'suggest-for-keyword';
   chatId: string;
   threadId: string;

@@ -7,14 +7,14 @@ export const normaliseKeyword = (keyword: string): string =>
 
 const Suggestions = z.array(NonEmptyText);
 
-export const TagSuggestionsMap = z.record(
+const TagSuggestionsMap = z.record(
   z.string().min(1, { message: 'a tag name must not be empty' }),
   Suggestions,
 );
 
 // Keywords match case-insensitively, so two keys differing only in case would be one keyword
 // configured twice.
-export const KeywordSuggestionsMap = z
+const KeywordSuggestionsMap = z
   .record(z.string().trim().min(1, { message: 'a keyword must not be empty' }), Suggestions)
   .superRefine((byKeyword, ctx) => {
     const seen = new Map<string, string>();

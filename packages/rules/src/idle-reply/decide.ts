@@ -38,7 +38,7 @@ const IDLE_REPLY_PATTERN = customIdPattern(IDLE_REPLY_ID);
  */
 export const IDLE_CLOCK_TOLERANCE_MS = 2_000;
 
-export type IdleSkipReason =
+type IdleSkipReason =
   | CommonSkipReason
   | 'event not found'
   | 'not a customer message'
@@ -49,7 +49,7 @@ export type IdleSkipReason =
   | 'too early'
   | 'outside business hours';
 
-export type IdleReplyDecision =
+type IdleReplyDecision =
   | (OutgoingText & { act: true; whisper?: OutgoingText })
   | (Skip<Exclude<IdleSkipReason, 'too early' | 'superseded'>> & { retryAfterMs?: undefined })
   /** Fired before `afterSeconds` had passed by the message's clock: try again after this. */
@@ -61,7 +61,7 @@ export type IdleReplyDecision =
    */
   | (Skip<'superseded'> & { supersededBy: string; retryAfterMs: number });
 
-export type DecideIdleReplyInput = {
+type DecideIdleReplyInput = {
   chat: ChatSnapshot;
   organizationId: string;
   threadId: string;

@@ -5,7 +5,7 @@ import { scheduleNudge } from './route.js';
 import type { IdleReplySettings } from './settings.js';
 
 /** `idle-reply` / `nudge`: fires `afterSeconds` after the last unanswered customer message. */
-export const IdleReplyJob = z.object({
+const IdleReplyJob = z.object({
   organizationId: z.string().min(1),
   chatId: z.string().min(1),
   threadId: z.string().min(1),

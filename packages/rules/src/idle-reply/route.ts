@@ -6,7 +6,7 @@ import { isCustomerLike, type RoutedWebhook } from '../shared/webhook.js';
 import type { IdleReplySettings } from './settings.js';
 
 /** (Re)start the chat's idle timer: the job fires `delayMs` from now. */
-export type ScheduleIdleReplyIntent = {
+type ScheduleIdleReplyIntent = {
   kind: 'schedule-idle-reply';
   chatId: string;
   threadId: string;
@@ -15,7 +15,7 @@ export type ScheduleIdleReplyIntent = {
   delayMs: number;
 };
 /** Drop the chat's pending idle timer (an optimisation: the fire-time decision re-checks). */
-export type CancelIdleReplyIntent = {
+type CancelIdleReplyIntent = {
   kind: 'cancel-idle-reply';
   chatId: string;
   threadId: string;

@@ -26,10 +26,10 @@ export const RATING_REACTION_ID = {
 
 type Thread = ChatSnapshot['thread'];
 
-export type RatingSkipReason = CommonSkipReason | 'rating changed' | 'rating cancelled';
-export type RatingReactionDecision = (OutgoingText & { act: true }) | Skip<RatingSkipReason>;
+type RatingSkipReason = CommonSkipReason | 'rating changed' | 'rating cancelled';
+type RatingReactionDecision = (OutgoingText & { act: true }) | Skip<RatingSkipReason>;
 
-export type DecideRatingReactionInput = {
+type DecideRatingReactionInput = {
   chat: ChatSnapshot;
   organizationId: string;
   threadId: string;
@@ -39,7 +39,7 @@ export type DecideRatingReactionInput = {
 };
 
 /** The `good` text with `reviewUrl` substituted for `{reviewUrl}`, or appended. */
-export const goodRatingText = (settings: RatingReactionsSettings): string => {
+const goodRatingText = (settings: RatingReactionsSettings): string => {
   const { good, reviewUrl } = settings;
   if (reviewUrl === undefined) {
     return good;

@@ -4,7 +4,7 @@ import { ChatJobData } from '../shared/chat-job.js';
 import { decideRatingReaction } from './decide.js';
 import type { RatingReactionsSettings } from './settings.js';
 
-export const RatingReactionJob = z.object({
+const RatingReactionJob = z.object({
   ...ChatJobData,
   score: z.union([z.literal(0), z.literal(1)]),
   comment: z.string().optional(),

@@ -28,7 +28,7 @@ export const parseRatingScore = (value: unknown): RatingScore | undefined => {
 const nonEmptyText = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 
-export type RatingProperty = { score?: RatingScore; comment?: string };
+type RatingProperty = { score?: RatingScore; comment?: string };
 
 /** The `rating` namespace of thread properties (score and comment, each when valid). */
 export const ratingFromProperties = (

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+type Weekday = (typeof WEEKDAYS)[number];
 
 /** True when `timeZone` is an IANA zone (or offset) this runtime's Intl knows. */
-export const isValidTimeZone = (timeZone: string): boolean => {
+const isValidTimeZone = (timeZone: string): boolean => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
     return true;
@@ -20,11 +20,9 @@ const Time = z
 
 const minutesOf = (time: string): number => Number(time.slice(0, 2)) * 60 + Number(time.slice(3));
 
-export const TimeRange = z
-  .tuple([Time, Time])
-  .refine(([from, to]) => minutesOf(from) < minutesOf(to), {
-    message: 'a range must end after it starts (split overnight hours across two days)',
-  });
+const TimeRange = z.tuple([Time, Time]).refine(([from, to]) => minutesOf(from) < minutesOf(to), {
+  message: 'a range must end after it starts (split overnight hours across two days)',
+});
 export type TimeRange = z.output<typeof TimeRange>;
 
 // A day is a list of ranges, `[['09:00', '12:00'], ['13:00', '17:00']]`. A single range

@@ -11,10 +11,10 @@ export type KnownUser = { id: string; type: UserType };
 export type AuthorKind = 'bot' | 'customer' | 'agent' | 'system' | 'unknown';
 
 /** `customer` | `agent`, or undefined for anything else LiveChat might send. */
-export const toUserType = (type: unknown): UserType | undefined =>
+const toUserType = (type: unknown): UserType | undefined =>
   type === 'customer' || type === 'agent' ? type : undefined;
 
-export type ClassifyAuthorOptions = {
+type ClassifyAuthorOptions = {
   event: { type: string; author_id?: unknown };
   botIds: ReadonlySet<string>;
   knownUsers?: ReadonlyMap<string, UserType> | undefined;

@@ -24,7 +24,7 @@ export const SnapshotEvent = z.object({
 });
 export type SnapshotEvent = z.output<typeof SnapshotEvent>;
 
-export const SnapshotUser = z.object({ id: z.string(), type: z.string() });
+const SnapshotUser = z.object({ id: z.string(), type: z.string() });
 export type SnapshotUser = z.output<typeof SnapshotUser>;
 
 /** A chat with one thread, as get_chat returns it (only what the rules read). */
