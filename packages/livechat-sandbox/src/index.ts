@@ -1,5 +1,6 @@
 export { AGENT_ACTIONS } from './agent-api.js';
-export { type RoutingStatusSpelling, WIDGET_CLIENT_ID } from './chats.js';
+export { WIDGET_CLIENT_ID } from './chat-state.js';
+export type { RoutingStatusSpelling } from './chat-webhooks.js';
 export { CONFIGURATION_ACTIONS } from './configuration-api.js';
 export { ApiError, ERROR_STATUS, statusForErrorType } from './errors.js';
 export type { Fault, FaultSpec, Faults } from './faults.js';

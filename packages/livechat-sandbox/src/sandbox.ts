@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { type ActionTable, checkScopes } from './actions.js';
 import { AGENT_ACTIONS } from './agent-api.js';
 import { checkRegion, describeRequester, type Requester, resolveRequester } from './auth.js';
-import { createChats, type RoutingStatusSpelling } from './chats.js';
+import type { RoutingStatusSpelling } from './chat-webhooks.js';
+import { createChats } from './chats.js';
 import { CONFIGURATION_ACTIONS } from './configuration-api.js';
 import { ApiError } from './errors.js';
 import { createFaults, type Fault, type Faults, parseFaultSpec } from './faults.js';
@@ -199,7 +200,7 @@ export const createSandbox = async (options: SandboxOptions = {}): Promise<Sandb
     dispatcher,
     routingStatusSpelling: options.routingStatusSpelling ?? 'spaces',
   });
-  const scenario = createScenario(chats);
+  const scenario = createScenario({ store, clock, chats });
   const botTokenTtlMs = options.botTokenTtlMs ?? DAY_MS;
   const legacyUntil = options.legacyUntil ?? DEFAULT_LEGACY_UNTIL;
 
@@ -335,7 +336,15 @@ export const createSandbox = async (options: SandboxOptions = {}): Promise<Sandb
         checkRegion(store, requester, req.headers);
         checkScopes(requester, definition.scopes);
       }
-      response = definition.handle({ version, requester, body, chats, botTokenTtlMs });
+      response = definition.handle({
+        version,
+        requester,
+        body,
+        store,
+        clock,
+        chats,
+        botTokenTtlMs,
+      });
     } catch (err) {
       if (err instanceof ApiError) {
         status = err.status;

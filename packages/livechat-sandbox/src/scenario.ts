@@ -1,6 +1,9 @@
-import { type Chats, FULL_VIEW, WIDGET_CLIENT_ID } from './chats.js';
+import { findUserKind, requireThread } from './chat-lookups.js';
+import { createCustomer, nextEventId, WIDGET_CLIENT_ID } from './chat-state.js';
+import { FULL_VIEW, serializeThread, serializeUsers } from './chat-views.js';
+import type { Chats } from './chats.js';
 import { ApiError, notFound, validationError } from './errors.js';
-import { createHexId } from './ids.js';
+import { type Clock, createHexId } from './ids.js';
 import type { JsonObject } from './json.js';
 import {
   type Bot,
@@ -9,6 +12,7 @@ import {
   latestThread,
   ROUTING_STATUSES,
   type RoutingStatus,
+  type Store,
   VISIBILITIES,
   type Visibility,
 } from './store.js';
@@ -156,8 +160,15 @@ const asBody = (input: unknown): JsonObject => {
 };
 
 /** The scenario API over the sandbox's chats. */
-export const createScenario = (chats: Chats): Scenario => {
-  const { store } = chats;
+export const createScenario = ({
+  store,
+  clock,
+  chats,
+}: {
+  store: Store;
+  clock: Clock;
+  chats: Chats;
+}): Scenario => {
   const defaultOrganization = () => {
     const first = store.organizations.keys().next();
     if (first.done) {
@@ -186,7 +197,7 @@ export const createScenario = (chats: Chats): Scenario => {
 
   const threadOf = (chat: Chat, body: JsonObject) => {
     const threadId = optionalString(body, 'threadId');
-    return threadId === undefined ? latestThread(chat) : chats.getThread(chat, threadId);
+    return threadId === undefined ? latestThread(chat) : requireThread(chat, threadId);
   };
 
   const tagging = (input: TagInput, add: boolean): TagResult => {
@@ -215,7 +226,7 @@ export const createScenario = (chats: Chats): Scenario => {
         throw notFound(`Organization not found: ${organizationId}`);
       }
       const customerFields = optionalObject(body, 'customer') ?? {};
-      const customer = chats.createCustomer(organizationId, {
+      const customer = createCustomer(store, clock, organizationId, {
         id: optionalString(customerFields, 'id', 'customer.id'),
         name: optionalString(customerFields, 'name', 'customer.name'),
         email: optionalString(customerFields, 'email', 'customer.email'),
@@ -224,7 +235,7 @@ export const createScenario = (chats: Chats): Scenario => {
       const { chat, thread } = chats.createChat({
         organizationId,
         customer,
-        // Without `agentIds`, LiveChat's routing decides (simulated for bots, chats.ts).
+        // Without `agentIds`, LiveChat's routing decides (simulated for bots, chat-routing.ts).
         memberIds: optionalStringArray(body, 'agentIds'),
         groupId: optionalInteger(body, 'groupId', 'groupId', { min: 0 }) ?? 0,
         sourceClientId: optionalString(body, 'sourceClientId') ?? WIDGET_CLIENT_ID,
@@ -362,7 +373,10 @@ export const createScenario = (chats: Chats): Scenario => {
       const body = asBody(input);
       const chat = chatOf(body);
       const agentId = optionalString(body, 'agentId');
-      if (agentId !== undefined && chats.findUserKind(chat.organizationId, agentId) === undefined) {
+      if (
+        agentId !== undefined &&
+        findUserKind(store, chat.organizationId, agentId) === undefined
+      ) {
         throw notFound(`User not found: ${agentId}`);
       }
       const thread = chats.deactivate(chat, agentId, agentId === undefined ? SYSTEM : AGENT_APP);
@@ -408,10 +422,9 @@ export const createScenario = (chats: Chats): Scenario => {
       const chat = chatOf(body);
       const raw = requireObject(body, 'event');
       const thread = latestThread(chat);
-      thread.eventCounter += 1;
       const event = {
-        id: `${thread.id}_${thread.eventCounter}`,
-        created_at: chats.clock.timestamp(),
+        id: nextEventId(thread),
+        created_at: clock.timestamp(),
         ...structuredClone(raw),
       } as ChatEvent;
       thread.events.push(event);
@@ -477,8 +490,8 @@ export const createScenario = (chats: Chats): Scenario => {
       return {
         id: chat.id,
         organization_id: chat.organizationId,
-        threads: chat.threads.map((thread) => chats.serializeThread(chat, thread, FULL_VIEW)),
-        users: chat.members.map((member) => chats.serializeUser(chat, member, FULL_VIEW)),
+        threads: chat.threads.map((thread) => serializeThread(chat, thread, FULL_VIEW)),
+        users: serializeUsers(store, chat, FULL_VIEW),
         properties: structuredClone(chat.properties),
         access: structuredClone(chat.access),
       };

@@ -121,7 +121,7 @@ export type BotToken = {
 
 /**
  * An event exactly as LiveChat serialises it (`id`, `type`, `created_at`, …). A deleted event
- * keeps its content and gets `deleted: true`; requesters see it per their role (chats.ts).
+ * keeps its content and gets `deleted: true`; requesters see it per their role (chat-views.ts).
  */
 export type ChatEvent = JsonObject & {
   id: string;
