@@ -2,6 +2,7 @@ export { AGENT_ACTIONS } from './agent-api.js';
 export { WIDGET_CLIENT_ID } from './chat-state.js';
 export type { RoutingStatusSpelling } from './chat-webhooks.js';
 export { CONFIGURATION_ACTIONS } from './configuration-api.js';
+export type { SandboxCredentials } from './credentials.js';
 export { ApiError, ERROR_STATUS, statusForErrorType } from './errors.js';
 export type { Fault, FaultSpec, Faults } from './faults.js';
 export {
@@ -15,15 +16,8 @@ export {
   type WebhookEntry,
 } from './journal.js';
 export type { JsonObject, JsonValue } from './json.js';
-export {
-  type BotSummary,
-  createSandbox,
-  type Sandbox,
-  type SandboxCredentials,
-  type SandboxOptions,
-  type SandboxState,
-  type WebhookRegistration,
-} from './sandbox.js';
+export { createSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
+export type { BotSummary, SandboxState, WebhookRegistration } from './sandbox-state.js';
 export {
   type AgentMessageInput,
   type BotStatusInput,
