@@ -18,31 +18,27 @@ export {
 export type { JsonObject, JsonValue } from './json.js';
 export { createSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 export type { BotSummary, SandboxState, WebhookRegistration } from './sandbox-state.js';
-export {
-  type AgentMessageInput,
-  type BotStatusInput,
-  type ChatSnapshot,
-  type CloseInput,
-  type CreateBotInput,
-  type CustomerMessageInput,
-  type CustomerMessageResult,
-  type DeleteEventInput,
-  type EventResult,
-  type InjectEventInput,
-  type OpenChatInput,
-  type OpenChatResult,
-  type RateInput,
-  type RatingResult,
-  type RemoveUserInput,
-  type RoutingStatusInput,
-  SCENARIO_METHODS,
-  type Scenario,
-  type ScenarioMethod,
-  type TagInput,
-  type TagResult,
-  type ThreadResult,
-} from './scenario.js';
+export { SCENARIO_METHODS, type Scenario, type ScenarioMethod } from './scenario.js';
+export type {
+  BotStatusInput,
+  CreateBotInput,
+  RoutingStatusInput,
+} from './scenario-agents.js';
+export type {
+  AgentMessageInput,
+  ChatSnapshot,
+  CloseInput,
+  CustomerMessageInput,
+  CustomerMessageResult,
+  EventResult,
+  OpenChatInput,
+  OpenChatResult,
+  RemoveUserInput,
+  ThreadResult,
+} from './scenario-chats.js';
 export { createScenarioClient, type ScenarioClient } from './scenario-client.js';
+export type { DeleteEventInput, InjectEventInput } from './scenario-events.js';
+export type { RateInput, RatingResult, TagInput, TagResult } from './scenario-threads.js';
 export {
   type AgentRole,
   ALL_SCOPES,

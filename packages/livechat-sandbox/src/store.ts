@@ -270,6 +270,30 @@ export type Store = {
 export const installationKey = (organizationId: string, clientId: string): string =>
   `${organizationId}/${clientId}`;
 
+/** A bot with create_bot's defaults: group 0 at `normal` priority, up to 6 chats. */
+export const defaultBot = (
+  fields: Pick<
+    Bot,
+    'id' | 'secret' | 'organizationId' | 'ownerClientId' | 'name' | 'routingStatus' | 'createdVia'
+  >,
+): Bot => ({
+  id: fields.id,
+  secret: fields.secret,
+  organizationId: fields.organizationId,
+  ownerClientId: fields.ownerClientId,
+  name: fields.name,
+  avatar: undefined,
+  maxChatsCount: 6,
+  defaultGroupPriority: 'normal',
+  jobTitle: undefined,
+  groups: [{ id: 0, priority: 'normal' }],
+  workScheduler: undefined,
+  timezone: undefined,
+  type: 'chatbot',
+  routingStatus: fields.routingStatus,
+  createdVia: fields.createdVia,
+});
+
 /** Builds the in-memory state from a seed, checking its references. */
 export const createStore = (seed: SandboxSeed): Store => {
   const store: Store = {
@@ -326,23 +350,18 @@ export const createStore = (seed: SandboxSeed): Store => {
   }
   for (const bot of seed.bots ?? []) {
     requireOrganization(bot.organizationId, `bot ${bot.id}`);
-    store.bots.set(bot.id, {
-      id: bot.id,
-      secret: bot.secret,
-      organizationId: bot.organizationId,
-      ownerClientId: bot.ownerClientId,
-      name: bot.name,
-      avatar: undefined,
-      maxChatsCount: 6,
-      defaultGroupPriority: 'normal',
-      jobTitle: undefined,
-      groups: [{ id: 0, priority: 'normal' }],
-      workScheduler: undefined,
-      timezone: undefined,
-      type: 'chatbot',
-      routingStatus: bot.routingStatus ?? 'offline',
-      createdVia: 'seed',
-    });
+    store.bots.set(
+      bot.id,
+      defaultBot({
+        id: bot.id,
+        secret: bot.secret,
+        organizationId: bot.organizationId,
+        ownerClientId: bot.ownerClientId,
+        name: bot.name,
+        routingStatus: bot.routingStatus ?? 'offline',
+        createdVia: 'seed',
+      }),
+    );
   }
   return store;
 };
