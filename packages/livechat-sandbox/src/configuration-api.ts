@@ -191,7 +191,7 @@ const registerWebhook = (ctx: ActionContext): JsonValue => {
 };
 
 /** The list_webhooks item: the secret is not returned (as in the docs' sample, §4.3). */
-export const describeWebhook = (webhook: Webhook): JsonObject => ({
+const describeWebhook = (webhook: Webhook): JsonObject => ({
   id: webhook.id,
   url: webhook.url,
   ...(webhook.description === undefined ? {} : { description: webhook.description }),

@@ -227,11 +227,11 @@ export const BOT_TOKEN_SCOPES: readonly string[] = [
 // client IDs are the ones used in the docs' examples.
 export const DEFAULT_ORGANIZATION_ID = '390e44e6-f1e6-0368-c6dd-74f14508c2e0';
 export const DEFAULT_CLIENT_ID = 'c6e4f62e2a2dab12531235b12c5a2a6b';
-export const DEFAULT_ACCOUNT_ID = 'b8f0c7a2-4d3e-4f5a-9b6c-7d8e9f0a1b2c';
+const DEFAULT_ACCOUNT_ID = 'b8f0c7a2-4d3e-4f5a-9b6c-7d8e9f0a1b2c';
 export const DEFAULT_AGENT_ID = 'agent@example.com';
 // Real tokens carry a data-centre prefix (`dal:`), so clients that parse it keep working.
-export const DEFAULT_PAT = 'dal:sandbox-pat-3f9a6c1e8b2d4f70a1c5';
-export const DEFAULT_AGENT_TOKEN = 'dal:sandbox-agent-token-7c2e9a41d5b86f03';
+const DEFAULT_PAT = 'dal:sandbox-pat-3f9a6c1e8b2d4f70a1c5';
+const DEFAULT_AGENT_TOKEN = 'dal:sandbox-agent-token-7c2e9a41d5b86f03';
 
 /** The default seed: one organization, one app installed there, one agent with a PAT and a token. */
 export const createDefaultSeed = (): SandboxSeed => ({
