@@ -10,7 +10,8 @@ import { createSandboxRouter } from './sandbox-routes.js';
 import { createSandboxState, type SandboxState } from './sandbox-state.js';
 import { createScenario, type Scenario } from './scenario.js';
 import { createDefaultSeed, createStore, type SandboxSeed } from './store.js';
-import { createDispatcher, type DeliveryTimings } from './webhooks.js';
+import type { DeliveryTimings } from './webhook-delivery.js';
+import { createDispatcher } from './webhooks.js';
 
 export type SandboxOptions = {
   /** Default 127.0.0.1. */
