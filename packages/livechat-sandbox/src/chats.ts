@@ -150,13 +150,15 @@ export const createChats = ({
   },
   updateThreadProperties: (chat, thread, properties, source) => {
     mergeThreadProperties(thread, properties);
-    const action = 'thread_properties_updated';
-    dispatcher.emit(threadPropertiesChanged(action, chat, thread, properties, source));
+    dispatcher.emit(
+      threadPropertiesChanged('thread_properties_updated', chat, thread, properties, source),
+    );
   },
   deleteThreadProperties: (chat, thread, properties, source) => {
     removeThreadProperties(thread, properties);
-    const action = 'thread_properties_deleted';
-    dispatcher.emit(threadPropertiesChanged(action, chat, thread, properties, source));
+    dispatcher.emit(
+      threadPropertiesChanged('thread_properties_deleted', chat, thread, properties, source),
+    );
   },
   addMember: (chat, userId, kind, visibility, requesterId, source) => {
     const member = putMember(chat, userId, kind, visibility);
@@ -168,14 +170,8 @@ export const createChats = ({
   },
   setRoutingStatus: (organizationId, agentId, status, source) => {
     if (changeRoutingStatus(store, organizationId, agentId, status)) {
-      const webhook = routingStatusSet(
-        organizationId,
-        agentId,
-        status,
-        routingStatusSpelling,
-        source,
-      );
-      dispatcher.emit(webhook);
+      const spelling = routingStatusSpelling;
+      dispatcher.emit(routingStatusSet(organizationId, agentId, status, spelling, source));
     }
   },
 });
