@@ -7,9 +7,9 @@ import {
   AGENT_APP,
   asBody,
   CUSTOMER,
-  chatOf,
   customerOf,
   organizationOf,
+  readChatInput,
   type ScenarioContext,
   SYSTEM,
 } from './scenario-context.js';
@@ -107,8 +107,7 @@ export const customerMessage = (
   { store, chats }: ScenarioContext,
   input: CustomerMessageInput,
 ): CustomerMessageResult => {
-  const body = asBody(input);
-  const chat = chatOf(store, body);
+  const { body, chat } = readChatInput(store, input);
   const text = requireString(body, 'text');
   const customId = optionalString(body, 'customId');
   const customer = customerOf(store, chat);
@@ -134,8 +133,7 @@ export const agentMessage = (
   { store, chats }: ScenarioContext,
   input: AgentMessageInput,
 ): EventResult => {
-  const body = asBody(input);
-  const chat = chatOf(store, body);
+  const { body, chat } = readChatInput(store, input);
   const agentId = requireString(body, 'agentId');
   const text = requireString(body, 'text');
   const visibility = optionalEnum(body, 'visibility', VISIBILITIES) ?? 'all';
@@ -153,8 +151,7 @@ export const agentMessage = (
 };
 
 export const closeChat = ({ store, chats }: ScenarioContext, input: CloseInput): ThreadResult => {
-  const body = asBody(input);
-  const chat = chatOf(store, body);
+  const { body, chat } = readChatInput(store, input);
   const agentId = optionalString(body, 'agentId');
   if (agentId !== undefined && findUserKind(store, chat.organizationId, agentId) === undefined) {
     throw notFound(`User not found: ${agentId}`);
@@ -167,8 +164,7 @@ export const removeUser = (
   { store, chats }: ScenarioContext,
   input: RemoveUserInput,
 ): { chatId: string; userId: string } => {
-  const body = asBody(input);
-  const chat = chatOf(store, body);
+  const { body, chat } = readChatInput(store, input);
   const userId = requireString(body, 'userId');
   const member = chat.members.find((candidate) => candidate.id === userId && candidate.present);
   if (!member) {
@@ -182,7 +178,7 @@ export const removeUser = (
 };
 
 export const getChat = ({ store }: ScenarioContext, input: { chatId: string }): ChatSnapshot => {
-  const chat = chatOf(store, asBody(input));
+  const { chat } = readChatInput(store, input);
   return {
     id: chat.id,
     organization_id: chat.organizationId,

@@ -44,14 +44,15 @@ const firstOrganization = (store: Store): string => {
   return first.value;
 };
 
-/** The chat `chatId`, in any organization. */
-export const chatOf = (store: Store, body: JsonObject): Chat => {
+/** A step's input, checked to be an object, and the chat its `chatId` names (any organization). */
+export const readChatInput = (store: Store, input: unknown): { body: JsonObject; chat: Chat } => {
+  const body = asBody(input);
   const chatId = requireString(body, 'chatId');
   const chat = store.chats.get(chatId);
   if (!chat) {
     throw notFound(`Chat not found: ${chatId}`);
   }
-  return chat;
+  return { body, chat };
 };
 
 /** The thread `threadId` of the chat, by default its latest. */

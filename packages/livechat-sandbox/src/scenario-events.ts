@@ -2,7 +2,7 @@ import { nextEventId } from './chat-state.js';
 import { ApiError, notFound, validationError } from './errors.js';
 import type { JsonObject } from './json.js';
 import type { EventResult } from './scenario-chats.js';
-import { asBody, CUSTOMER, chatOf, customerOf, type ScenarioContext } from './scenario-context.js';
+import { CUSTOMER, customerOf, readChatInput, type ScenarioContext } from './scenario-context.js';
 import { type ChatEvent, latestThread } from './store.js';
 import { requireObject, requireString } from './validate.js';
 
@@ -16,8 +16,7 @@ export const deleteEvent = (
   { store, chats }: ScenarioContext,
   input: DeleteEventInput,
 ): EventResult => {
-  const body = asBody(input);
-  const chat = chatOf(store, body);
+  const { body, chat } = readChatInput(store, input);
   const eventId = requireString(body, 'eventId');
   const thread = chat.threads.find((candidate) =>
     candidate.events.some((event) => event.id === eventId),
@@ -41,8 +40,7 @@ export const injectEvent = (
   { store, clock }: ScenarioContext,
   input: InjectEventInput,
 ): EventResult => {
-  const body = asBody(input);
-  const chat = chatOf(store, body);
+  const { body, chat } = readChatInput(store, input);
   const raw = requireObject(body, 'event');
   const thread = latestThread(chat);
   const event = {

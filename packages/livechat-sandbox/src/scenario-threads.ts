@@ -3,10 +3,9 @@ import { validationError } from './errors.js';
 import type { JsonObject } from './json.js';
 import {
   AGENT_APP,
-  asBody,
   CUSTOMER,
-  chatOf,
   customerOf,
+  readChatInput,
   type ScenarioContext,
   SYSTEM,
   threadOf,
@@ -27,8 +26,7 @@ export const tagThread = (
   input: TagInput,
   add: boolean,
 ): TagResult => {
-  const body = asBody(input);
-  const chat = chatOf(store, body);
+  const { body, chat } = readChatInput(store, input);
   const thread = threadOf(chat, body);
   const tag = requireString(body, 'tag');
   const changed = add
@@ -46,8 +44,7 @@ const ratingMessage = (type: string, text: string, textVars: JsonObject): EventD
 });
 
 export const rate = ({ store, chats }: ScenarioContext, input: RateInput): RatingResult => {
-  const body = asBody(input);
-  const chat = chatOf(store, body);
+  const { body, chat } = readChatInput(store, input);
   const score = optionalInteger(body, 'score', 'score', { min: 0, max: 1 });
   if (score === undefined) {
     throw validationError('`score` is required');
@@ -82,8 +79,7 @@ export const cancelRating = (
   { store, chats }: ScenarioContext,
   input: { chatId: string },
 ): RatingResult => {
-  const body = asBody(input);
-  const chat = chatOf(store, body);
+  const { chat } = readChatInput(store, input);
   const { name } = customerOf(store, chat);
   const thread = latestThread(chat);
   if (!thread.properties.rating) {
