@@ -1,8 +1,9 @@
 import { hasScope, type Requester } from './auth.js';
 import type { Chats } from './chats.js';
 import { ApiError } from './errors.js';
+import type { Clock } from './ids.js';
 import type { JsonObject, JsonValue } from './json.js';
-import type { ApiVersion } from './store.js';
+import type { ApiVersion, Store } from './store.js';
 import type { WebhookSource } from './webhooks.js';
 
 export type ActionContext = {
@@ -10,6 +11,8 @@ export type ActionContext = {
   /** Undefined only for actions that need no authorization. */
   requester: Requester | undefined;
   body: JsonObject;
+  store: Store;
+  clock: Clock;
   chats: Chats;
   botTokenTtlMs: number;
 };

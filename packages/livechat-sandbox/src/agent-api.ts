@@ -7,7 +7,15 @@ import {
   sourceOf,
 } from './actions.js';
 import { hasScope, type Requester, requesterUserId, viewerOf } from './auth.js';
-import { type EventDraft, renderEvent, type Viewer } from './chats.js';
+import { botHasAccess, findUserKind, requireChat, requireThread } from './chat-lookups.js';
+import type { EventDraft } from './chat-state.js';
+import {
+  renderEvent,
+  serializeChat,
+  serializeThread,
+  serializeUsers,
+  type Viewer,
+} from './chat-views.js';
 import { ApiError, notFound, validationError } from './errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
 import {
@@ -70,8 +78,8 @@ const requirePresence = (chat: Chat, requester: Requester) => {
  * Agents' group memberships are not modelled (seeded agents are in every group they need).
  */
 const chatFor = (ctx: ActionContext, requester: Requester, chatId: string): Chat => {
-  const chat = ctx.chats.getChat(requester.organizationId, chatId);
-  if (requester.type === 'bot' && !ctx.chats.botHasAccess(requester.bot, chat)) {
+  const chat = requireChat(ctx.store, requester.organizationId, chatId);
+  if (requester.type === 'bot' && !botHasAccess(requester.bot, chat)) {
     throw new ApiError(
       'missing_access',
       `Bot ${requester.bot.id} has no access to chat ${chat.id}: not in its groups (${chat.access.group_ids.join(', ')})`,
@@ -177,8 +185,8 @@ const getChat = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
   const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
   const threadId = optionalString(ctx.body, 'thread_id');
-  const thread = threadId === undefined ? latestThread(chat) : ctx.chats.getThread(chat, threadId);
-  return ctx.chats.serializeChat(chat, thread, viewerOf(requester, ctx.version));
+  const thread = threadId === undefined ? latestThread(chat) : requireThread(chat, threadId);
+  return serializeChat(ctx.store, chat, thread, viewerOf(requester, ctx.version));
 };
 
 type SortOrder = 'asc' | 'desc';
@@ -281,12 +289,12 @@ const listChats = (ctx: ActionContext): JsonValue => {
   const active = optionalBoolean(filters, 'active', 'filters.active');
   const groupIds = optionalIntegerArray(filters, 'group_ids', 'filters.group_ids');
   const properties = optionalObject(filters, 'properties', 'filters.properties');
-  const matching = [...ctx.chats.store.chats.values()].filter((chat) => {
+  const matching = [...ctx.store.chats.values()].filter((chat) => {
     if (chat.organizationId !== requester.organizationId) {
       return false;
     }
     // A bot lists only the chats of its groups (see chatFor).
-    if (requester.type === 'bot' && !ctx.chats.botHasAccess(requester.bot, chat)) {
+    if (requester.type === 'bot' && !botHasAccess(requester.bot, chat)) {
       return false;
     }
     const isActive = latestThread(chat).active;
@@ -326,11 +334,11 @@ const summarizeChat = (ctx: ActionContext, chat: Chat, viewer: Viewer): JsonObje
       };
     }
   }
-  const serialized = ctx.chats.serializeThread(chat, thread, viewer);
+  const serialized = serializeThread(chat, thread, viewer);
   return {
     id: chat.id,
     last_event_per_type: lastEventPerType,
-    users: chat.members.map((member) => ctx.chats.serializeUser(chat, member, viewer)),
+    users: serializeUsers(ctx.store, chat, viewer),
     last_thread_summary: {
       id: thread.id,
       created_at: thread.createdAt,
@@ -365,9 +373,7 @@ const listThreads = (ctx: ActionContext): JsonValue => {
   }
   const page = matching.slice(offset, offset + limit);
   return {
-    threads: page.map((thread) =>
-      ctx.chats.serializeThread(chat, thread, viewerOf(requester, ctx.version)),
-    ),
+    threads: page.map((thread) => serializeThread(chat, thread, viewerOf(requester, ctx.version))),
     found_threads: matching.length,
     ...pageLinks(query, offset, limit, sortOrder, matching.length),
   };
@@ -377,7 +383,7 @@ const setRoutingStatus = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
   const status = requireEnum(ctx.body, 'status', ROUTING_STATUSES);
   const agentId = optionalString(ctx.body, 'agent_id') ?? requesterUserId(requester);
-  const { store } = ctx.chats;
+  const { store } = ctx;
   const bot = store.bots.get(agentId);
   const agent = store.agents.get(agentId);
   const subject = bot ?? agent;
@@ -412,7 +418,7 @@ const listRoutingStatuses = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
   const filters = optionalObject(ctx.body, 'filters') ?? {};
   const groupIds = optionalIntegerArray(filters, 'group_ids', 'filters.group_ids');
-  const { store } = ctx.chats;
+  const { store } = ctx;
   const statuses: JsonObject[] = [];
   for (const agent of store.agents.values()) {
     // Seeded agents belong to the default group 0.
@@ -434,7 +440,7 @@ const listRoutingStatuses = (ctx: ActionContext): JsonValue => {
 const tagAction = (ctx: ActionContext, add: boolean): JsonValue => {
   const requester = requesterOf(ctx);
   const chat = chatFor(ctx, requester, requireString(ctx.body, 'chat_id'));
-  const thread = ctx.chats.getThread(chat, requireString(ctx.body, 'thread_id'));
+  const thread = requireThread(chat, requireString(ctx.body, 'thread_id'));
   const tag = requireString(ctx.body, 'tag');
   // Inactive threads can be tagged (tagging after a chat is common). Repeating a tag, or
   // removing one that is not there, is a no-op without a webhook (unconfirmed).
@@ -465,7 +471,7 @@ const addUserToChat = (ctx: ActionContext): JsonValue => {
   const userType = requireEnum(ctx.body, 'user_type', ['agent', 'customer'] as const);
   const visibility = requireEnum(ctx.body, 'visibility', VISIBILITIES);
   const ignorePresence = optionalBoolean(ctx.body, 'ignore_requester_presence') ?? false;
-  const kind = ctx.chats.findUserKind(requester.organizationId, userId);
+  const kind = findUserKind(ctx.store, requester.organizationId, userId);
   if (kind === undefined) {
     throw notFound(`User not found: ${userId}`);
   }
@@ -473,8 +479,8 @@ const addUserToChat = (ctx: ActionContext): JsonValue => {
     throw validationError(`\`user_type\` ${userType} does not match user ${userId}`);
   }
   // "Additional agents must also have access to the chat": a bot only to its groups' chats.
-  const added = kind === 'bot' ? ctx.chats.store.bots.get(userId) : undefined;
-  if (added && !ctx.chats.botHasAccess(added, chat)) {
+  const added = kind === 'bot' ? ctx.store.bots.get(userId) : undefined;
+  if (added && !botHasAccess(added, chat)) {
     throw new ApiError('missing_access', `Bot ${userId} has no access to chat ${chat.id}`);
   }
   requireActive(chat);

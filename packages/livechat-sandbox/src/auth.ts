@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Viewer } from './chats.js';
+import type { Viewer } from './chat-views.js';
 import { ApiError, validationError } from './errors.js';
 import type { CallIdentity } from './journal.js';
 import {

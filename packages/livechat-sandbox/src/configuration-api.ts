@@ -36,7 +36,7 @@ const BOTS_WRITE = { anyOf: ['agents-bot--my:rw', 'agents-bot--all:rw'] };
 const BOTS_READ = { anyOf: ['agents-bot--my:ro', 'agents-bot--all:ro'] };
 
 const knownClientId = (ctx: ActionContext, clientId: string, path: string): string => {
-  if (!ctx.chats.store.clientApps.has(clientId)) {
+  if (!ctx.store.clientApps.has(clientId)) {
     throw validationError(`\`${path}\`: unknown client ID ${clientId}`);
   }
   return clientId;
@@ -164,7 +164,7 @@ const registerWebhook = (ctx: ActionContext): JsonValue => {
   }
   const rawFilters = optionalObject(body, 'filters');
   const filters = rawFilters ? parseFilters(version, action, rawFilters) : {};
-  const { store } = ctx.chats;
+  const { store } = ctx;
   const sameAction = store.webhooks.filter(
     (webhook) => webhook.ownerClientId === owner && webhook.action === action,
   );
@@ -191,7 +191,7 @@ const registerWebhook = (ctx: ActionContext): JsonValue => {
 };
 
 /** The list_webhooks item: the secret is not returned (as in the docs' sample, §4.3). */
-export const describeWebhook = (webhook: Webhook): JsonObject => ({
+const describeWebhook = (webhook: Webhook): JsonObject => ({
   id: webhook.id,
   url: webhook.url,
   ...(webhook.description === undefined ? {} : { description: webhook.description }),
@@ -205,7 +205,7 @@ export const describeWebhook = (webhook: Webhook): JsonObject => ({
 
 const listWebhooks = (ctx: ActionContext): JsonValue => {
   const owner = ownerClientId(ctx, 'always');
-  return ctx.chats.store.webhooks
+  return ctx.store.webhooks
     .filter((webhook) => webhook.ownerClientId === owner)
     .map(describeWebhook);
 };
@@ -213,7 +213,7 @@ const listWebhooks = (ctx: ActionContext): JsonValue => {
 const unregisterWebhook = (ctx: ActionContext): JsonValue => {
   const id = requireString(ctx.body, 'id');
   const owner = ownerClientId(ctx, 'always');
-  const { webhooks } = ctx.chats.store;
+  const { webhooks } = ctx.store;
   const index = webhooks.findIndex(
     (webhook) => webhook.id === id && webhook.ownerClientId === owner,
   );
@@ -234,7 +234,7 @@ const unregisterWebhook = (ctx: ActionContext): JsonValue => {
 const setLicenseWebhooks = (ctx: ActionContext, enabled: boolean): JsonValue => {
   const requester = requesterOf(ctx);
   const owner = ownerClientId(ctx, 'pat');
-  const installation = ctx.chats.store.installations.get(
+  const installation = ctx.store.installations.get(
     installationKey(requester.organizationId, owner),
   );
   if (installation) {
@@ -250,7 +250,7 @@ const setLicenseWebhooks = (ctx: ActionContext, enabled: boolean): JsonValue => 
 const getLicenseWebhooksState = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
   const owner = ownerClientId(ctx, 'pat');
-  const installation = ctx.chats.store.installations.get(
+  const installation = ctx.store.installations.get(
     installationKey(requester.organizationId, owner),
   );
   return { license_webhooks_enabled: installation?.licenseWebhooksEnabled === true };
@@ -320,7 +320,7 @@ const createBot = (ctx: ActionContext): JsonValue => {
     routingStatus: 'offline',
     createdVia: requester.type === 'agent' && requester.via === 'pat' ? 'pat' : 'token',
   };
-  ctx.chats.store.bots.set(bot.id, bot);
+  ctx.store.bots.set(bot.id, bot);
   return { id: bot.id, secret: bot.secret };
 };
 
@@ -350,7 +350,7 @@ const listBots = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
   const all = optionalBoolean(ctx.body, 'all') ?? false;
   const fields = requestedFields(ctx.body);
-  const bots = [...ctx.chats.store.bots.values()].filter((bot) => {
+  const bots = [...ctx.store.bots.values()].filter((bot) => {
     if (bot.organizationId !== requester.organizationId) {
       return false;
     }
@@ -377,7 +377,7 @@ const listBots = (ctx: ActionContext): JsonValue => {
 
 const botOf = (ctx: ActionContext, id: string): Bot => {
   const requester = requesterOf(ctx);
-  const bot = ctx.chats.store.bots.get(id);
+  const bot = ctx.store.bots.get(id);
   if (!bot || bot.organizationId !== requester.organizationId) {
     throw notFound(`Bot not found: ${id}`);
   }
@@ -423,7 +423,7 @@ const updateBot = (ctx: ActionContext): JsonValue => {
 
 const deleteBot = (ctx: ActionContext): JsonValue => {
   const bot = botOf(ctx, requireString(ctx.body, 'id'));
-  const { store } = ctx.chats;
+  const { store } = ctx;
   store.bots.delete(bot.id);
   for (const [token, issued] of store.botTokens) {
     if (issued.botId === bot.id) {
@@ -467,7 +467,7 @@ const issueBotToken = (ctx: ActionContext): JsonValue => {
       `The credentials belong to another organization than ${organizationId}`,
     );
   }
-  const { store, clock } = ctx.chats;
+  const { store, clock } = ctx;
   const bot = store.bots.get(botId);
   if (!bot || bot.organizationId !== organizationId) {
     throw notFound(`Bot not found: ${botId}`);

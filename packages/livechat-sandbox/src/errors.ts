@@ -4,7 +4,7 @@ import type { JsonObject } from './json.js';
  * LiveChat documents error *types* but not the HTTP status of each (livechat-api.md §4.2,
  * unconfirmed). The statuses below are our pick; clients should key on `error.type`.
  */
-export const ERROR_STATUS: Readonly<Record<string, number>> = {
+const ERROR_STATUS: Readonly<Record<string, number>> = {
   authentication: 401,
   authorization: 403,
   missing_access: 403,

@@ -1,69 +1,17 @@
-export { AGENT_ACTIONS } from './agent-api.js';
-export { type RoutingStatusSpelling, WIDGET_CLIENT_ID } from './chats.js';
-export { CONFIGURATION_ACTIONS } from './configuration-api.js';
-export { ApiError, ERROR_STATUS, statusForErrorType } from './errors.js';
-export type { Fault, FaultSpec, Faults } from './faults.js';
+export { ApiError } from './errors.js';
 export {
   type CallEntry,
-  type CallIdentity,
-  type DeliveryEntry,
-  type Journal,
-  type JournalEntry,
   type SentMessage,
   sentMessagesOf,
   type WebhookEntry,
 } from './journal.js';
-export type { JsonObject, JsonValue } from './json.js';
+export { createSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
+export { createScenarioClient } from './scenario-client.js';
 export {
-  type BotSummary,
-  createSandbox,
-  type Sandbox,
-  type SandboxCredentials,
-  type SandboxOptions,
-  type SandboxState,
-  type WebhookRegistration,
-} from './sandbox.js';
-export {
-  type AgentMessageInput,
-  type BotStatusInput,
-  type ChatSnapshot,
-  type CloseInput,
-  type CreateBotInput,
-  type CustomerMessageInput,
-  type CustomerMessageResult,
-  type DeleteEventInput,
-  type EventResult,
-  type InjectEventInput,
-  type OpenChatInput,
-  type OpenChatResult,
-  type RateInput,
-  type RatingResult,
-  type RemoveUserInput,
-  type RoutingStatusInput,
-  SCENARIO_METHODS,
-  type Scenario,
-  type ScenarioMethod,
-  type TagInput,
-  type TagResult,
-  type ThreadResult,
-} from './scenario.js';
-export { createScenarioClient, type ScenarioClient } from './scenario-client.js';
-export {
-  type AgentRole,
   ALL_SCOPES,
-  BOT_TOKEN_SCOPES,
   createDefaultSeed,
-  DEFAULT_ACCOUNT_ID,
   DEFAULT_AGENT_ID,
-  DEFAULT_AGENT_TOKEN,
   DEFAULT_CLIENT_ID,
   DEFAULT_ORGANIZATION_ID,
-  DEFAULT_PAT,
-  type RoutingStatus,
   type SandboxSeed,
-  type SeedAccount,
-  type SeedBot,
-  type SeedClientApp,
-  type SeedOrganization,
 } from './store.js';
-export type { DeliveryTimings } from './webhooks.js';

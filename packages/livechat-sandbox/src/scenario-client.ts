@@ -1,7 +1,7 @@
+import type { SandboxCredentials } from './credentials.js';
 import { ApiError } from './errors.js';
 import type { Fault, FaultSpec } from './faults.js';
 import type { JournalEntry } from './journal.js';
-import type { SandboxCredentials } from './sandbox.js';
 import { SCENARIO_METHODS, type Scenario, type ScenarioMethod } from './scenario.js';
 
 type AsyncScenario = {

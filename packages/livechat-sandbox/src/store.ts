@@ -121,7 +121,7 @@ export type BotToken = {
 
 /**
  * An event exactly as LiveChat serialises it (`id`, `type`, `created_at`, …). A deleted event
- * keeps its content and gets `deleted: true`; requesters see it per their role (chats.ts).
+ * keeps its content and gets `deleted: true`; requesters see it per their role (chat-views.ts).
  */
 export type ChatEvent = JsonObject & {
   id: string;
@@ -227,11 +227,11 @@ export const BOT_TOKEN_SCOPES: readonly string[] = [
 // client IDs are the ones used in the docs' examples.
 export const DEFAULT_ORGANIZATION_ID = '390e44e6-f1e6-0368-c6dd-74f14508c2e0';
 export const DEFAULT_CLIENT_ID = 'c6e4f62e2a2dab12531235b12c5a2a6b';
-export const DEFAULT_ACCOUNT_ID = 'b8f0c7a2-4d3e-4f5a-9b6c-7d8e9f0a1b2c';
+const DEFAULT_ACCOUNT_ID = 'b8f0c7a2-4d3e-4f5a-9b6c-7d8e9f0a1b2c';
 export const DEFAULT_AGENT_ID = 'agent@example.com';
 // Real tokens carry a data-centre prefix (`dal:`), so clients that parse it keep working.
-export const DEFAULT_PAT = 'dal:sandbox-pat-3f9a6c1e8b2d4f70a1c5';
-export const DEFAULT_AGENT_TOKEN = 'dal:sandbox-agent-token-7c2e9a41d5b86f03';
+const DEFAULT_PAT = 'dal:sandbox-pat-3f9a6c1e8b2d4f70a1c5';
+const DEFAULT_AGENT_TOKEN = 'dal:sandbox-agent-token-7c2e9a41d5b86f03';
 
 /** The default seed: one organization, one app installed there, one agent with a PAT and a token. */
 export const createDefaultSeed = (): SandboxSeed => ({
@@ -269,6 +269,30 @@ export type Store = {
 
 export const installationKey = (organizationId: string, clientId: string): string =>
   `${organizationId}/${clientId}`;
+
+/** A bot with create_bot's defaults: group 0 at `normal` priority, up to 6 chats. */
+export const defaultBot = (
+  fields: Pick<
+    Bot,
+    'id' | 'secret' | 'organizationId' | 'ownerClientId' | 'name' | 'routingStatus' | 'createdVia'
+  >,
+): Bot => ({
+  id: fields.id,
+  secret: fields.secret,
+  organizationId: fields.organizationId,
+  ownerClientId: fields.ownerClientId,
+  name: fields.name,
+  avatar: undefined,
+  maxChatsCount: 6,
+  defaultGroupPriority: 'normal',
+  jobTitle: undefined,
+  groups: [{ id: 0, priority: 'normal' }],
+  workScheduler: undefined,
+  timezone: undefined,
+  type: 'chatbot',
+  routingStatus: fields.routingStatus,
+  createdVia: fields.createdVia,
+});
 
 /** Builds the in-memory state from a seed, checking its references. */
 export const createStore = (seed: SandboxSeed): Store => {
@@ -326,23 +350,18 @@ export const createStore = (seed: SandboxSeed): Store => {
   }
   for (const bot of seed.bots ?? []) {
     requireOrganization(bot.organizationId, `bot ${bot.id}`);
-    store.bots.set(bot.id, {
-      id: bot.id,
-      secret: bot.secret,
-      organizationId: bot.organizationId,
-      ownerClientId: bot.ownerClientId,
-      name: bot.name,
-      avatar: undefined,
-      maxChatsCount: 6,
-      defaultGroupPriority: 'normal',
-      jobTitle: undefined,
-      groups: [{ id: 0, priority: 'normal' }],
-      workScheduler: undefined,
-      timezone: undefined,
-      type: 'chatbot',
-      routingStatus: bot.routingStatus ?? 'offline',
-      createdVia: 'seed',
-    });
+    store.bots.set(
+      bot.id,
+      defaultBot({
+        id: bot.id,
+        secret: bot.secret,
+        organizationId: bot.organizationId,
+        ownerClientId: bot.ownerClientId,
+        name: bot.name,
+        routingStatus: bot.routingStatus ?? 'offline',
+        createdVia: 'seed',
+      }),
+    );
   }
   return store;
 };

@@ -63,7 +63,7 @@ export const ADDITIONAL_DATA_KEYS = ['chat_properties', 'chat_presence_user_ids'
 export const filtersForAction = (version: ApiVersion, action: string): string[] | undefined =>
   Object.hasOwn(BY_VERSION[version], action) ? BY_VERSION[version][action] : undefined;
 
-export const additionalDataForAction = (action: string): string[] =>
+const additionalDataForAction = (action: string): string[] =>
   WITHOUT_ADDITIONAL_DATA.has(action) ? [] : ADDITIONAL_DATA_KEYS;
 
 /** The list_webhook_names response. */

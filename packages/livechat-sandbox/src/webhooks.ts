@@ -1,6 +1,3 @@
-import { EventEmitter } from 'node:events';
-import { type ClientRequest, request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Journal } from './journal.js';
 import { cloneJson, type JsonObject } from './json.js';
 import {
@@ -11,6 +8,7 @@ import {
   type Store,
   type Webhook,
 } from './store.js';
+import { createDeliveries, type DeliveryTimings } from './webhook-delivery.js';
 
 /**
  * Who caused a webhook, for the `source_type` filter: an API client (its client ID, if the
@@ -30,13 +28,6 @@ export type WebhookInput = {
   /** For `routing_status_set`'s `agent_ids` filter. */
   agentId?: string;
   source: WebhookSource;
-};
-
-export type DeliveryTimings = {
-  /** No answer within this → a failed attempt (LiveChat: ~10 s). */
-  timeoutMs: number;
-  /** Wait before each retry; LiveChat retries up to 3 times within about a minute. */
-  retryDelaysMs: readonly number[];
 };
 
 export type Dispatcher = {
@@ -157,9 +148,25 @@ const additionalDataFor = (webhook: Webhook, chat: Chat | undefined): JsonObject
   return data;
 };
 
-type AttemptResult = { status: number } | { error: string };
+/** Whether the registration gets this webhook: its action, its type's state, its filters. */
+const matches = (store: Store, webhook: Webhook, input: WebhookInput): boolean =>
+  webhook.action === input.action &&
+  typeAllows(store, webhook, input.organizationId) &&
+  filtersPass(store, webhook, input);
 
-/** Delivers webhooks in LiveChat's envelope, retrying on non-200 answers and timeouts. */
+/** LiveChat's envelope around the payload, in the registration's API version. */
+const envelopeOf = (webhook: Webhook, input: WebhookInput): JsonObject => ({
+  webhook_id: webhook.id,
+  secret_key: webhook.secretKey,
+  action: input.action,
+  organization_id: input.organizationId,
+  payload: cloneJson(
+    typeof input.payload === 'function' ? input.payload(webhook.version) : input.payload,
+  ),
+  additional_data: additionalDataFor(webhook, input.chat),
+});
+
+/** Sends webhooks in LiveChat's envelope to every matching registration, with retries. */
 export const createDispatcher = ({
   store,
   journal,
@@ -169,125 +176,19 @@ export const createDispatcher = ({
   journal: Journal;
   timings: DeliveryTimings;
 }): Dispatcher => {
-  const inFlight = new Set<ClientRequest>();
-  const timers = new Set<NodeJS.Timeout>();
-  const events = new EventEmitter();
-  let pending = 0;
+  const deliveries = createDeliveries({ journal, timings });
   let deliveryCounter = 0;
-  let closed = false;
-
-  const settle = () => {
-    if (closed) {
-      return;
-    }
-    pending -= 1;
-    if (pending === 0) {
-      events.emit('idle');
-    }
-  };
-
-  const post = (url: string, body: string): Promise<AttemptResult> =>
-    new Promise((resolve) => {
-      let target: URL;
-      try {
-        target = new URL(url);
-      } catch {
-        resolve({ error: 'invalid url' });
-        return;
-      }
-      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-      let finished = false;
-      const finish = (result: AttemptResult) => {
-        if (!finished) {
-          finished = true;
-          clearTimeout(timer);
-          inFlight.delete(req);
-          resolve(result);
-        }
-      };
-      const req = send(target, {
-        method: 'POST',
-        agent: false,
-        headers: {
-          'Content-Type': 'application/json',
-          'Content-Length': Buffer.byteLength(body),
-          'User-Agent': 'LiveChat-Sandbox-Webhooks',
-        },
-      });
-      const timer = setTimeout(() => {
-        finish({ error: 'timeout' });
-        req.destroy();
-      }, timings.timeoutMs);
-      inFlight.add(req);
-      req.on('response', (res) => {
-        res.resume();
-        res.on('end', () => finish({ status: res.statusCode ?? 0 }));
-        res.on('error', (err) => finish({ error: err.message }));
-      });
-      req.on('error', (err) => finish({ error: closed ? 'sandbox closed' : err.message }));
-      req.end(body);
-    });
-
-  const attempt = async (
-    delivery: { id: number; webhook: Webhook; action: string; body: string },
-    number: number,
-  ) => {
-    if (closed) {
-      return;
-    }
-    const started = Date.now();
-    const result = await post(delivery.webhook.url, delivery.body);
-    // Only exactly 200 counts: whether LiveChat accepts other 2xx is unconfirmed (§1.4).
-    const ok = 'status' in result && result.status === 200;
-    const delay = timings.retryDelaysMs[number - 1];
-    const willRetry = !ok && !closed && delay !== undefined;
-    journal.record({
-      kind: 'delivery',
-      deliveryId: delivery.id,
-      webhookId: delivery.webhook.id,
-      action: delivery.action,
-      url: delivery.webhook.url,
-      attempt: number,
-      ok,
-      ...result,
-      durationMs: Date.now() - started,
-      willRetry,
-    });
-    if (!willRetry) {
-      settle();
-      return;
-    }
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      void attempt(delivery, number + 1);
-    }, delay);
-    timers.add(timer);
-  };
-
   return {
     emit: (input) => {
-      if (closed) {
+      if (deliveries.closed()) {
         return 0;
       }
       let created = 0;
       for (const webhook of store.webhooks) {
-        if (
-          webhook.action !== input.action ||
-          !typeAllows(store, webhook, input.organizationId) ||
-          !filtersPass(store, webhook, input)
-        ) {
+        if (!matches(store, webhook, input)) {
           continue;
         }
-        const envelope = {
-          webhook_id: webhook.id,
-          secret_key: webhook.secretKey,
-          action: input.action,
-          organization_id: input.organizationId,
-          payload: cloneJson(
-            typeof input.payload === 'function' ? input.payload(webhook.version) : input.payload,
-          ),
-          additional_data: additionalDataFor(webhook, input.chat),
-        };
+        const envelope = envelopeOf(webhook, input);
         deliveryCounter += 1;
         const delivery = {
           id: deliveryCounter,
@@ -304,27 +205,13 @@ export const createDispatcher = ({
           organizationId: input.organizationId,
           body: envelope,
         });
-        pending += 1;
+        deliveries.start(delivery);
         created += 1;
-        // Asynchronous: the API call that caused the webhook answers without waiting for it.
-        setImmediate(() => void attempt(delivery, 1));
       }
       return created;
     },
-    pending: () => pending,
-    idle: () =>
-      pending === 0 ? Promise.resolve() : new Promise((resolve) => events.once('idle', resolve)),
-    close: () => {
-      closed = true;
-      for (const timer of timers) {
-        clearTimeout(timer);
-      }
-      timers.clear();
-      for (const req of inFlight) {
-        req.destroy();
-      }
-      pending = 0;
-      events.emit('idle');
-    },
+    pending: deliveries.pending,
+    idle: deliveries.idle,
+    close: deliveries.close,
   };
 };
