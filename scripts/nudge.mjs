@@ -4,9 +4,36 @@
 // forwards (SIGINT, SIGTERM) reach the CLI itself; a plain `sh -c "npm run build && node …"`
 // would die on them and leave the apps running. A signal during the build stops the build.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: npm sets it for scripts; this is no turbo task.
 const npm = process.env.npm_execpath;
+
+// npm can die of a SIGTERM without passing it on (one that lands while npm is still starting
+// this script), and a SIGKILL never passes on: this process would run on as an orphan with
+// nobody to stop it. When the npm that started it is gone, it stops as if npm had sent SIGTERM
+// (during the build and after, when the CLI runs in this process). npm may be gone before this
+// line runs: on Linux the parent's command line says whether it is still npm.
+const npmIsGone = (parent) => {
+  if (process.ppid !== parent) {
+    return true;
+  }
+  try {
+    return !readFileSync(`/proc/${parent}/cmdline`, 'utf8').includes(npm);
+  } catch {
+    return false; // no /proc: only a change of parent tells
+  }
+};
+if (npm) {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (npmIsGone(parent)) {
+      clearInterval(watch);
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 250);
+  watch.unref();
+}
 const build = npm
   ? spawn(process.execPath, [npm, 'run', 'build', '--silent'], { stdio: 'inherit', detached: true })
   : spawn('npm', ['run', 'build', '--silent'], { stdio: 'inherit', detached: true });
