@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createScenarioClient, sentMessagesOf, type WebhookEntry } from '@nudge/livechat-sandbox';
 import { QUEUE_NAMES } from '@nudge/queues';
+import { createRedisKeys, parseStored, StoredRoutingStatus } from '@nudge/runtime';
 import { Queue } from 'bullmq';
 import { parse } from 'yaml';
 import { connectOnce } from './redis-probe.js';
@@ -102,9 +103,9 @@ export const runDemo = async ({
     return entry ? Date.parse(entry.time) : undefined;
   };
   const botStatusIs = async (status: string) => {
-    const key = `${state.prefix}:bot-status:${state.organizationId}:${state.botId}`;
+    const key = createRedisKeys(state.prefix).botStatus(state.organizationId, state.botId);
     await waitFor(`the workers to see the bot ${status}`, async () =>
-      (await redis.get(key)) === status ? true : undefined,
+      parseStored(StoredRoutingStatus, await redis.get(key)) === status ? true : undefined,
     );
   };
   const pendingJobsOf = async (chatIds: string[]) => {
