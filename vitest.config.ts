@@ -9,16 +9,13 @@ const ROOT = import.meta.dirname;
  * source, so in-process tests run without a build. It has to be an SSR condition: vitest runs
  * node tests in Vite's `ssr` environment, where top-level `resolve.conditions` does not apply.
  * Set per project, never at the top level of this file: inline projects inherit that.
+ *
+ * Vitest also hands these conditions to its workers as `node --conditions`, so
+ * `import.meta.resolve` in a test sees them too. That is why process entry points (the apps'
+ * `./main` exports, which tests spawn with node) have no `source` condition: they resolve to
+ * dist, built by `npm test`.
  */
 const SOURCE_CONDITIONS = ['source', 'node', 'development|production'];
-
-/**
- * Vitest also hands the SSR conditions to its workers as `node --conditions`, so there
- * `import.meta.resolve('@nudge/ingest')` would answer `src/index.ts`. The end-to-end suites
- * find the built `dist/main.js` that way (they need the build anyway), so they resolve
- * workspaces to dist.
- */
-const RESOLVES_DIST = new Set(['@nudge/tests']);
 
 /**
  * What `test:fast` (`--mode fast`) leaves out: tests that start a built `dist/main.js` as a
@@ -43,7 +40,7 @@ function workspaceProjects(fast: boolean): TestProjectInlineConfiguration[] {
         name: string;
       };
       return {
-        ...(RESOLVES_DIST.has(name) ? {} : { ssr: { resolve: { conditions: SOURCE_CONDITIONS } } }),
+        ssr: { resolve: { conditions: SOURCE_CONDITIONS } },
         test: {
           name,
           root: join(ROOT, dir),
