@@ -24,6 +24,10 @@ const ANY_APP = `^(apps/|@nudge/(${APPS.join('|')})(/|$))`;
 const NODE_IO = ['http', 'https', 'net', 'fs', 'child_process', 'dgram', 'worker_threads'];
 /** A test file, or a file under a workspace's `test/` folder (helpers for tests). */
 const TEST_FILE = '(^|/)test/|\\.test\\.ts$';
+/** Test-only modules published by a package for other packages' tests. */
+const TEST_HELPERS = ['^packages/livechat/src/testing\\.ts$', '^@nudge/livechat/testing$'];
+/** The one module of @nudge/runtime the rules may use: hashing, no I/O (see runtime-ids-pure). */
+const RUNTIME_IDS = '^packages/runtime/src/ids\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -35,8 +39,8 @@ export default {
         "Workspaces import each other's TypeScript source, never a build: each package's " +
         '`exports` entries start with a `source` condition (`"source": "./src/index.ts"`), which ' +
         'vitest and this check resolve, so tests and checks need no build. A relative import ' +
-        "into another workspace's dist/ is wrong the same way.",
-      from: {},
+        "into a workspace's dist/ is wrong the same way. Only a bin/ shim runs the build.",
+      from: { pathNot: '^(packages|apps)/[^/]+/bin/' },
       to: { path: WORKSPACE_BUILD },
     },
     {
@@ -57,8 +61,9 @@ export default {
         'imports no Redis, queue, HTTP server, logger or metrics library, none of node:http, ' +
         'https, net, fs, child_process, dgram or worker_threads, none of the workspaces that ' +
         'wrap them (@nudge/queues, runtime, config, telemetry, testing) and nothing from apps/. ' +
-        'The worker does the I/O and passes the rules plain data. Tests of the rules import ' +
-        'only vitest, fast-check and @nudge/livechat (fixtures) besides the rules themselves.',
+        'The worker does the I/O and passes the rules plain data. One exception: ' +
+        '@nudge/runtime/ids, the hashing recipe, which does no I/O either (runtime-ids-pure). ' +
+        'Tests of the rules may also use vitest, fast-check and @nudge/livechat(/testing).',
       from: { path: '^packages/rules/src/' },
       to: {
         path: [
@@ -67,7 +72,17 @@ export default {
           workspaces('packages', ['queues', 'runtime', 'config', 'telemetry', 'testing']),
           ANY_APP,
         ],
+        pathNot: [RUNTIME_IDS, '^@nudge/runtime/ids$'],
       },
+    },
+    {
+      name: 'runtime-ids-pure',
+      severity: 'error',
+      comment:
+        'packages/rules may import @nudge/runtime/ids (one recipe for hashed ids), so that ' +
+        'module stays as pure as the rules: it imports node:crypto and nothing else.',
+      from: { path: RUNTIME_IDS },
+      to: { pathNot: '^(node:)?crypto$' },
     },
     {
       name: 'sandbox-standalone',
@@ -96,17 +111,18 @@ export default {
       severity: 'error',
       comment:
         'Production source (packages/*/src and apps/*/src, test files excepted) does not import ' +
-        '@nudge/testing, vitest or fast-check: they are test tools, and not installed where the ' +
-        'apps run. Only test files, test helpers (a test/ folder), packages/testing itself and ' +
-        'the suites in tests/ and bench/ use them.',
+        '@nudge/testing, @nudge/livechat/testing, vitest or fast-check: they are test tools, ' +
+        'not installed where the apps run. Only test files, test helpers (a test/ folder, ' +
+        'packages/testing, @nudge/livechat/testing) and the suites in tests/ and bench/ use them.',
       from: {
         path: '^(packages|apps)/[^/]+/src/',
-        pathNot: ['^packages/testing/', TEST_FILE],
+        pathNot: ['^packages/testing/', TEST_FILE, ...TEST_HELPERS],
       },
       to: {
         path: [
           '^node_modules/(vitest|fast-check|@vitest/[^/]+)/',
           workspaces('packages', ['testing']),
+          ...TEST_HELPERS,
         ],
       },
     },
