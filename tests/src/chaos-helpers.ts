@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, request } from 'node:http';
 import type { Sandbox } from '@nudge/livechat-sandbox';
 import { type NodeProcess, waitFor } from '@nudge/testing';
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Stack } from './stack.js';
 
 /**

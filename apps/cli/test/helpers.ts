@@ -1,7 +1,6 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type CliContext, loadCliContext, runSetup } from '@nudge/cli';
 import { createLivechatClient, type LivechatClient } from '@nudge/livechat';
 import { createSandbox, type Sandbox, type SandboxOptions } from '@nudge/livechat-sandbox';
