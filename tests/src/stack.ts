@@ -13,6 +13,7 @@ import {
   sentMessagesOf,
 } from '@nudge/livechat-sandbox';
 import { QUEUE_NAMES, type QueueName } from '@nudge/queues';
+import { createRedisKeys } from '@nudge/runtime';
 import {
   connectRedis,
   createTestPrefix,
@@ -287,7 +288,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       }
       await waitFor(
         async () =>
-          (await redis.get(`${prefix}:bot-status:${organizationId}:${bot.id}`)) === status,
+          (await redis.get(createRedisKeys(prefix).botStatus(organizationId, bot.id))) === status,
         { what: `bot status ${status} to reach the workers` },
       );
     },

@@ -18,7 +18,7 @@ export type Api = 'agent' | 'configuration';
 export type ApiCall = { rawVersion: string; api: Api; action: string };
 
 /** What answering API calls needs: the state, the journal and faults, and two settings. */
-export type ApiDeps = {
+type ApiDeps = {
   store: Store;
   clock: Clock;
   chats: Chats;

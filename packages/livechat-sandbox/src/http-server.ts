@@ -8,12 +8,12 @@ import { errorAnswer, internalErrorBody, send } from './http-json.js';
 const API_PATH = /^\/v([^/]+)\/(agent|configuration)\/action\/([^/]+)$/;
 
 /** Where requests go: LiveChat's APIs, or the sandbox's own `/_sandbox` routes. */
-export type HttpHandlers = {
+type HttpHandlers = {
   api: (req: IncomingMessage, res: ServerResponse, call: ApiCall) => Promise<void>;
   sandbox: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 };
 
-export type HttpServer = {
+type HttpServer = {
   /** `http://<host>:<port>`, with a wildcard host answered as 127.0.0.1. */
   url: string;
   port: number;

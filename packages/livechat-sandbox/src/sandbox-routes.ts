@@ -20,7 +20,7 @@ type Route = {
   answer: (request: RouteRequest) => unknown;
 };
 
-export type SandboxRoutesDeps = {
+type SandboxRoutesDeps = {
   credentials: SandboxCredentials;
   state: SandboxState;
   journal: Journal;

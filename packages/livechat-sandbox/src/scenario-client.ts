@@ -9,7 +9,7 @@ type AsyncScenario = {
 };
 
 /** The sandbox's `/_sandbox` HTTP API, for a test or demo in another process. */
-export type ScenarioClient = AsyncScenario & {
+type ScenarioClient = AsyncScenario & {
   credentials: () => Promise<SandboxCredentials>;
   journal: (query?: { kind?: JournalEntry['kind']; since?: number }) => Promise<JournalEntry[]>;
   clearJournal: () => Promise<void>;

@@ -14,9 +14,9 @@ export type DeliveryTimings = {
 };
 
 /** One webhook to one registration: the body is the envelope, serialized once. */
-export type Delivery = { id: number; webhook: Webhook; action: string; body: string };
+type Delivery = { id: number; webhook: Webhook; action: string; body: string };
 
-export type Deliveries = {
+type Deliveries = {
   /** Delivers in the background: the API call that caused it answers without waiting. */
   start: (delivery: Delivery) => void;
   /** Deliveries in flight or waiting for a retry. */

@@ -11,7 +11,7 @@ import type { Sandbox, SandboxOptions, SandboxSeed } from '../src/index.js';
 import { createDefaultSeed, createSandbox } from '../src/index.js';
 
 /** Small delivery timings so retry tests finish quickly. */
-export const FAST_DELIVERY = { timeoutMs: 300, retryDelaysMs: [40, 40, 40] };
+const FAST_DELIVERY = { timeoutMs: 300, retryDelaysMs: [40, 40, 40] };
 
 /** A sandbox for one test, closed by `afterEach`. */
 export const startSandbox = (options: SandboxOptions = {}): Promise<Sandbox> =>
@@ -61,7 +61,7 @@ export const str = (value: unknown, ...path: Array<string | number>): string => 
   return found;
 };
 
-export type ApiResponse = { status: number; headers: Headers; body: unknown };
+type ApiResponse = { status: number; headers: Headers; body: unknown };
 
 /** POSTs to the sandbox like a LiveChat client. */
 export const post = async (

@@ -15,26 +15,12 @@ import {
 } from './transport.js';
 
 // The client's public types live with the part they describe; the package exports them from here.
-export {
-  BOT_TOKEN_VALIDITY_MS,
-  type LivechatAuth,
-  type LivechatBearerAuth,
-  type LivechatBotAuth,
-  type LivechatIssuerAuth,
-  type LivechatPatAuth,
-} from './auth.js';
+export type { LivechatAuth, LivechatIssuerAuth } from './auth.js';
 export type { LivechatSkippedEvent } from './methods.js';
-export {
-  LIVECHAT_API_VERSIONS,
-  type LivechatApi,
-  type LivechatApiVersion,
-  type LivechatCall,
-  type LivechatLogger,
-  type RequestOptions,
-} from './transport.js';
+export type { LivechatApiVersion, LivechatLogger } from './transport.js';
 
-export const DEFAULT_LIVECHAT_BASE_URL = 'https://api.livechatinc.com';
-export const DEFAULT_LIVECHAT_TIMEOUT_MS = 10_000;
+const DEFAULT_LIVECHAT_BASE_URL = 'https://api.livechatinc.com';
+const DEFAULT_LIVECHAT_TIMEOUT_MS = 10_000;
 
 export type CreateLivechatClientOptions = {
   auth: LivechatAuth;

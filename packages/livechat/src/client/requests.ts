@@ -33,7 +33,7 @@ export type ListThreadsRequest = {
   filters?: { from?: string; to?: string };
 };
 
-export type PropertyFilter = {
+type PropertyFilter = {
   exists?: boolean;
   values?: unknown[];
   exclude_values?: unknown[];
@@ -129,7 +129,7 @@ export type UnregisterWebhookRequest = {
   owner_client_id: string;
 };
 
-export type BotGroupPriority = 'first' | 'normal' | 'last' | 'supervisor';
+type BotGroupPriority = 'first' | 'normal' | 'last' | 'supervisor';
 
 export type BotFields = {
   avatar?: string;

@@ -30,7 +30,7 @@ export type SendEventResponse = z.output<typeof SendEventResponse>;
  * that doesn't parse is left out of `events` and listed in `skippedEvents` (the client reports
  * it): one odd event never fails the whole chat.
  */
-export const ChatThread = z
+const ChatThread = z
   .looseObject({
     id: z.string().min(1),
     active: z.boolean(),
@@ -44,7 +44,6 @@ export const ChatThread = z
     next_thread_id: z.string().optional(),
   })
   .transform(splitThreadEvents);
-export type ChatThread = z.output<typeof ChatThread>;
 
 /** get_chat: the chat with one thread (the latest unless `thread_id` was given). */
 export const Chat = z.looseObject({
@@ -66,7 +65,7 @@ export const ListThreadsResponse = z.looseObject({
 });
 export type ListThreadsResponse = z.output<typeof ListThreadsResponse>;
 
-export const ChatSummary = z.looseObject({
+const ChatSummary = z.looseObject({
   id: z.string().min(1),
   users: z.array(ChatUser).default([]),
   last_thread_summary: z
@@ -84,7 +83,6 @@ export const ChatSummary = z.looseObject({
   access: Access.optional(),
   is_followed: z.boolean().optional(),
 });
-export type ChatSummary = z.output<typeof ChatSummary>;
 
 export const ListChatsResponse = z.looseObject({
   chats_summary: z.array(ChatSummary).default([]),
@@ -95,14 +93,13 @@ export const ListChatsResponse = z.looseObject({
 export type ListChatsResponse = z.output<typeof ListChatsResponse>;
 
 // The API spells statuses with underscores, webhooks with spaces; both are normalised.
-export const AgentRoutingStatus = z.looseObject({
+const AgentRoutingStatus = z.looseObject({
   agent_id: z.string().min(1),
   status: z
     .string()
     .transform((status) => status.trim().replaceAll(' ', '_'))
     .pipe(RoutingStatus),
 });
-export type AgentRoutingStatus = z.output<typeof AgentRoutingStatus>;
 
 export const ListRoutingStatusesResponse = z.array(AgentRoutingStatus);
 export type ListRoutingStatusesResponse = z.output<typeof ListRoutingStatusesResponse>;

@@ -35,9 +35,6 @@ export const WebhookEnvelope = z
   );
 export type WebhookEnvelope = z.output<typeof WebhookEnvelope>;
 
-/** The envelope as stored in a job: everything LiveChat sent except the secret. */
-export type StoredEnvelope = Omit<WebhookEnvelope, 'secret_key'>;
-
 /** The organization an envelope belongs to (`organization_id`, else legacy `license_id`). */
 export const organizationOf = (
   envelope: Pick<WebhookEnvelope, 'organization_id' | 'license_id'>,

@@ -17,7 +17,7 @@ const EventBase = {
   deleted: z.boolean().optional(),
 };
 
-export const MessageEvent = z.looseObject({
+const MessageEvent = z.looseObject({
   ...EventBase,
   type: z.literal('message'),
   author_id: z.string(),
@@ -26,7 +26,7 @@ export const MessageEvent = z.looseObject({
 });
 
 // The only event type without an author.
-export const SystemMessageEvent = z.looseObject({
+const SystemMessageEvent = z.looseObject({
   ...EventBase,
   type: z.literal('system_message'),
   system_message_type: z.string(),
@@ -34,7 +34,7 @@ export const SystemMessageEvent = z.looseObject({
   text_vars: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const FileEvent = z.looseObject({
+const FileEvent = z.looseObject({
   ...EventBase,
   type: z.literal('file'),
   author_id: z.string(),
@@ -43,7 +43,7 @@ export const FileEvent = z.looseObject({
   content_type: z.string().optional(),
 });
 
-export const FilledFormEvent = z.looseObject({
+const FilledFormEvent = z.looseObject({
   ...EventBase,
   type: z.literal('filled_form'),
   author_id: z.string(),
@@ -52,7 +52,7 @@ export const FilledFormEvent = z.looseObject({
   fields: z.array(z.looseObject({})).default([]),
 });
 
-export const RichMessageEvent = z.looseObject({
+const RichMessageEvent = z.looseObject({
   ...EventBase,
   type: z.literal('rich_message'),
   author_id: z.string(),
@@ -60,7 +60,7 @@ export const RichMessageEvent = z.looseObject({
   elements: z.array(z.looseObject({})).default([]),
 });
 
-export const CustomEvent = z.looseObject({
+const CustomEvent = z.looseObject({
   ...EventBase,
   type: z.literal('custom'),
   author_id: z.string(),
@@ -88,7 +88,7 @@ const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
 // Types we don't model (form, v3.6 `system`, future ones) are kept with their fields, so a
 // rule can ignore them without the whole webhook failing. A *known* type that doesn't match
 // its schema still fails: that is drift we want to see.
-export const UnknownEvent = z
+const UnknownEvent = z
   .looseObject({ ...EventBase, type: z.string(), author_id: z.string().optional() })
   .refine((event) => !KNOWN_EVENT_TYPES.has(event.type), {
     message: 'event of a known type does not match its schema',
@@ -100,13 +100,12 @@ export const UnknownEvent = z
  * `author_id` and `custom_id` — no content (so a `message` has no `text`). Administrators get
  * the original with `deleted: true`, which parses as its own type.
  */
-export const DeletedEvent = z.looseObject({
+const DeletedEvent = z.looseObject({
   ...EventBase,
   type: z.string().min(1),
   deleted: z.literal(true),
   author_id: z.string().optional(),
 });
-export type DeletedEvent = z.output<typeof DeletedEvent>;
 
 // A deleted event is tried after the known types: the original with `deleted: true` reads as
 // itself; the stripped form (a `message` without `text`) falls through to DeletedEvent.
@@ -134,7 +133,7 @@ export type SkippedEvent = {
  * A thread's events parsed one by one: an event that doesn't parse is left out and listed in
  * `skipped` rather than failing the whole chat (one odd event must not stop every rule of it).
  */
-export const parseThreadEvents = (
+const parseThreadEvents = (
   items: readonly unknown[],
 ): { events: ChatEvent[]; skipped: SkippedEvent[] } => {
   const events: ChatEvent[] = [];

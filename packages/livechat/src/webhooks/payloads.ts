@@ -24,7 +24,7 @@ const Properties = z.record(z.string(), z.record(z.string(), z.unknown()));
 
 // incoming_chat carries one `thread` (not `threads[]`). An event that doesn't parse is left
 // out of `events` and listed in `skippedEvents`, so the rest of the chat is still routed.
-export const IncomingThread = z
+const IncomingThread = z
   .looseObject({
     id: z.string().min(1),
     active: z.boolean().optional(),
@@ -36,7 +36,7 @@ export const IncomingThread = z
   })
   .transform(splitThreadEvents);
 
-export const IncomingChatPayload = z.looseObject({
+const IncomingChatPayload = z.looseObject({
   chat: z.looseObject({
     id: z.string().min(1),
     users: z.array(ChatUser).default([]),
@@ -45,31 +45,31 @@ export const IncomingChatPayload = z.looseObject({
   }),
 });
 
-export const IncomingEventPayload = z.looseObject({
+const IncomingEventPayload = z.looseObject({
   chat_id: z.string().min(1),
   thread_id: z.string().min(1),
   event: ChatEvent,
 });
 
 // Same shape as incoming_event; the event is the updated version.
-export const EventUpdatedPayload = IncomingEventPayload;
+const EventUpdatedPayload = IncomingEventPayload;
 
 // Tag names are case-sensitive.
-export const ThreadTagPayload = z.looseObject({
+const ThreadTagPayload = z.looseObject({
   chat_id: z.string().min(1),
   thread_id: z.string().min(1),
   tag: z.string().min(1),
 });
 
 // `user_id` is absent when the router closed the thread (e.g. inactivity).
-export const ChatDeactivatedPayload = z.looseObject({
+const ChatDeactivatedPayload = z.looseObject({
   chat_id: z.string().min(1),
   thread_id: z.string().min(1),
   user_id: z.string().optional(),
 });
 
 // `thread_id` is absent when an inactive chat is transferred.
-export const ChatTransferredPayload = z.looseObject({
+const ChatTransferredPayload = z.looseObject({
   chat_id: z.string().min(1),
   thread_id: z.string().optional(),
   requester_id: z.string().optional(),
@@ -82,7 +82,7 @@ export const ChatTransferredPayload = z.looseObject({
     .default({}),
 });
 
-export const UserAddedToChatPayload = z.looseObject({
+const UserAddedToChatPayload = z.looseObject({
   chat_id: z.string().min(1),
   thread_id: z.string().optional(),
   user: ChatUser,
@@ -92,14 +92,14 @@ export const UserAddedToChatPayload = z.looseObject({
 });
 
 // Partial: only the properties that changed, e.g. `{ rating: { score: 1 } }`.
-export const ThreadPropertiesUpdatedPayload = z.looseObject({
+const ThreadPropertiesUpdatedPayload = z.looseObject({
   chat_id: z.string().min(1),
   thread_id: z.string().min(1),
   properties: Properties,
 });
 
 // Names of the deleted properties per namespace, e.g. `{ rating: ['score', 'comment'] }`.
-export const ThreadPropertiesDeletedPayload = z.looseObject({
+const ThreadPropertiesDeletedPayload = z.looseObject({
   chat_id: z.string().min(1),
   thread_id: z.string().min(1),
   properties: z.record(z.string(), z.array(z.string())),
@@ -111,7 +111,7 @@ export type RoutingStatus = z.output<typeof RoutingStatus>;
 
 // Webhooks document the status with spaces (`accepting chats`), the API with underscores;
 // both are accepted and normalised to underscores.
-export const RoutingStatusSetPayload = z.looseObject({
+const RoutingStatusSetPayload = z.looseObject({
   agent_id: z.string().min(1),
   status: z
     .string()

@@ -5,14 +5,14 @@ import { decideKeywordSuggestions, decideTagSuggestions } from './decide.js';
 import type { CannedResponsesSettings } from './settings.js';
 
 const TagSuggestionsJob = z.object({ ...ChatJobData, tag: z.string().min(1) });
-export type TagSuggestionsJob = z.output<typeof TagSuggestionsJob>;
+type TagSuggestionsJob = z.output<typeof TagSuggestionsJob>;
 
 const KeywordSuggestionsJob = z.object({
   ...ChatJobData,
   eventId: z.string().min(1),
   keyword: z.string().min(1),
 });
-export type KeywordSuggestionsJob = z.output<typeof KeywordSuggestionsJob>;
+type KeywordSuggestionsJob = z.output<typeof KeywordSuggestionsJob>;
 
 /** `tag-suggestions`: whisper the tag's suggested replies to the agents. */
 export const tagSuggestionsJob = defineJob<CannedResponsesSettings, TagSuggestionsJob>(

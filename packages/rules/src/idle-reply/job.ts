@@ -12,7 +12,7 @@ const IdleReplyJob = z.object({
   // The customer message that (re)started the timer.
   eventId: z.string().min(1),
 });
-export type IdleReplyJob = z.output<typeof IdleReplyJob>;
+type IdleReplyJob = z.output<typeof IdleReplyJob>;
 
 /**
  * The thread's timer fired: nudge the customer if they are still waiting. Webhook order

@@ -9,7 +9,7 @@ const RatingReactionJob = z.object({
   score: z.union([z.literal(0), z.literal(1)]),
   comment: z.string().optional(),
 });
-export type RatingReactionJob = z.output<typeof RatingReactionJob>;
+type RatingReactionJob = z.output<typeof RatingReactionJob>;
 
 /** `react`: whisper the agents what to do about the customer's rating. */
 export const reactJob = defineJob<RatingReactionsSettings, RatingReactionJob>(

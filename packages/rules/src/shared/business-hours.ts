@@ -23,7 +23,6 @@ const minutesOf = (time: string): number => Number(time.slice(0, 2)) * 60 + Numb
 const TimeRange = z.tuple([Time, Time]).refine(([from, to]) => minutesOf(from) < minutesOf(to), {
   message: 'a range must end after it starts (split overnight hours across two days)',
 });
-export type TimeRange = z.output<typeof TimeRange>;
 
 // A day is a list of ranges, `[['09:00', '12:00'], ['13:00', '17:00']]`. A single range
 // `['09:00', '17:00']` is accepted as shorthand for a one-range list.

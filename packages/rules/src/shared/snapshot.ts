@@ -25,7 +25,6 @@ export const SnapshotEvent = z.object({
 export type SnapshotEvent = z.output<typeof SnapshotEvent>;
 
 const SnapshotUser = z.object({ id: z.string(), type: z.string() });
-export type SnapshotUser = z.output<typeof SnapshotUser>;
 
 /** A chat with one thread, as get_chat returns it (only what the rules read). */
 export const ChatSnapshot = z.object({
