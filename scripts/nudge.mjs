@@ -13,21 +13,21 @@ const npm = process.env.npm_execpath;
 // this script), and a SIGKILL never passes on: this process would run on as an orphan with
 // nobody to stop it. When the npm that started it is gone, it stops as if npm had sent SIGTERM
 // (during the build and after, when the CLI runs in this process). npm may be gone before this
-// line runs: on Linux the parent's command line says whether it is still npm.
-const npmIsGone = (parent) => {
-  if (process.ppid !== parent) {
-    return true;
-  }
+// line runs: then init adopted this process, unless npm itself is PID 1 (a container).
+const isNpm = (pid) => {
   try {
-    return !readFileSync(`/proc/${parent}/cmdline`, 'utf8').includes(npm);
+    // npm sets its title (`npm start …`); before that the command line names its script.
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.startsWith('npm') || cmdline.includes(npm);
   } catch {
-    return false; // no /proc: only a change of parent tells
+    return true; // no /proc: only a change of parent tells
   }
 };
 if (npm) {
   const parent = process.ppid;
+  const orphaned = parent === 1 && !isNpm(1);
   const watch = setInterval(() => {
-    if (npmIsGone(parent)) {
+    if (orphaned || process.ppid !== parent) {
       clearInterval(watch);
       process.kill(process.pid, 'SIGTERM');
     }
