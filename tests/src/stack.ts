@@ -223,6 +223,8 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     WORKER_LOCK_DURATION_MS: '2000',
     WORKER_STALLED_INTERVAL_MS: '1000',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // Several workers on one host: each serves /metrics on a port of its own.
+    WORKER_METRICS_PORT: '0',
     LOG_LEVEL: 'info',
     ...options.workerEnv,
   };

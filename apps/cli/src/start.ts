@@ -282,16 +282,24 @@ export const startStack = async ({
         keyword: Object.keys(defaults.cannedResponses?.byKeyword ?? {})[0],
       });
     }
+    const metricsUrls: string[] = [];
     for (let i = 0; i < workers; i += 1) {
       checkAborted();
-      await watch(
+      const ready = await watch(
         startChild({
           name: `worker-${i + 1}`,
           entry: mainOf('@nudge/worker'),
-          env: workerEnv,
+          // Several workers on one host: each takes a free port for /metrics, unless one
+          // worker runs and WORKER_METRICS_PORT says where.
+          env: {
+            ...workerEnv,
+            WORKER_METRICS_PORT: workers === 1 ? (env.WORKER_METRICS_PORT ?? '0') : '0',
+            WORKER_METRICS_HOST: '127.0.0.1',
+          },
           pretty,
         }),
       ).waitForLine((line) => line.msg === 'worker ready');
+      metricsUrls.push(`http://127.0.0.1:${String(ready.metricsPort)}/metrics`);
     }
     checkAborted();
     await onReady();
@@ -308,6 +316,7 @@ export const startStack = async ({
         : `  webhooks  ${webhookUrl} — expose it over HTTPS and run \`npx nudge setup --url https://…\``,
     );
     say(`  redis     ${redis.url} (${redis.source})`);
+    say(`  metrics   ${metricsUrls.join(' ')} (workers; also /healthz, /readyz)`);
     for (const line of banner) {
       say(line);
     }

@@ -4,6 +4,7 @@ import {
   createLivechatClient,
   createRegionStore,
   type LivechatAuth,
+  type LivechatCallObservation,
   type LivechatClient,
   type LivechatIssuerAuth,
   type LivechatLogger,
@@ -34,6 +35,8 @@ export type CreateLivechatClientsOptions = {
   log: LivechatLogger;
   /** Events of a get_chat / list_threads thread left out because they don't parse. */
   onSkippedEvent?: (skipped: LivechatSkippedEvent) => void;
+  /** Each HTTP call, for metrics. */
+  onCall?: (observation: LivechatCallObservation) => void;
 };
 
 /** Builds (once, then reuses) one LiveChat client per organization and identity. */
@@ -43,6 +46,7 @@ export const createLivechatClients = ({
   tokenCache,
   log,
   onSkippedEvent,
+  onCall,
 }: CreateLivechatClientsOptions): LivechatClients => {
   const clients = new Map<string, LivechatClient>();
   // One region per organization, shared by its clients: when LiveChat misdirects one of them
@@ -70,6 +74,7 @@ export const createLivechatClients = ({
         log,
         seenNoticeHeaders,
         ...(onSkippedEvent ? { onSkippedEvent } : {}),
+        ...(onCall ? { onCall } : {}),
       });
       clients.set(key, client);
     }

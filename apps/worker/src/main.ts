@@ -49,5 +49,12 @@ await runService(SERVICE, async () => {
     exit: (code) => exitAfterFlush(log, code),
   });
   await worker.ready;
-  log.info({ queues: queueNames, organizations: rules.organizations.size }, 'worker ready');
+  log.info(
+    {
+      queues: queueNames,
+      organizations: rules.organizations.size,
+      metricsPort: worker.metricsPort,
+    },
+    'worker ready',
+  );
 });

@@ -3,6 +3,7 @@ import { UnrecoverableError } from '@nudge/queues';
 import type { JobOutcome } from '@nudge/rules';
 import { type Job, Worker } from 'bullmq';
 import type { WorkerContext } from './context.js';
+import type { WorkerMetrics } from './metrics.js';
 
 export type Handler = (job: Job, ctx: WorkerContext) => Promise<JobOutcome>;
 
@@ -14,6 +15,7 @@ type CreateProcessorOptions = {
   rateLimit: (ms: number) => Promise<void>;
   /** Pause when LiveChat rate-limits without saying for how long. */
   rateLimitMs: number;
+  metrics: WorkerMetrics;
 };
 
 /**
@@ -23,8 +25,13 @@ type CreateProcessorOptions = {
  * unrecoverable one fails the job at once with LiveChat's error type and message.
  */
 export const createProcessor =
-  ({ handlers, ctx, rateLimit, rateLimitMs }: CreateProcessorOptions) =>
+  ({ handlers, ctx, rateLimit, rateLimitMs, metrics }: CreateProcessorOptions) =>
   async (job: Job): Promise<JobOutcome> => {
+    const started = Date.now();
+    const delay = job.opts.delay ?? 0;
+    if (delay > 0 && job.attemptsStarted <= 1) {
+      metrics.timerFired(job.queueName, started - (job.timestamp + delay));
+    }
     const handler = handlers[job.name] ?? handlers['*'];
     if (!handler) {
       throw new UnrecoverableError(`no handler for job name "${job.name}"`);
@@ -32,9 +39,11 @@ export const createProcessor =
     const log = ctx.log.child({ queue: job.queueName, jobId: job.id, job: job.name });
     try {
       const outcome = await handler(job, { ...ctx, log });
+      metrics.finished(job.queueName, outcome, Date.now() - started);
       log.info({ outcome, attempt: job.attemptsMade + 1 }, 'job done');
       return outcome;
     } catch (err) {
+      metrics.failed(job.queueName, err, Date.now() - started);
       if (err instanceof LivechatRateLimitedError) {
         const pauseMs = err.retryAfterMs ?? rateLimitMs;
         log.warn({ pauseMs, action: err.action }, 'LiveChat rate limit: pausing the queue');

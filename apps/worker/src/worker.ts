@@ -13,7 +13,9 @@ import { createMetricsRegistry, type Logger } from '@nudge/telemetry';
 import { Queue, Worker } from 'bullmq';
 import { createBotStatusGate } from './bot-status.js';
 import type { WorkerContext } from './context.js';
+import { createHealthServer, listen } from './health.js';
 import { createLivechatClients } from './livechat-clients.js';
+import { createWorkerMetrics } from './metrics.js';
 import { createProcessor, type Handler } from './processor.js';
 import { routeEvent } from './route-event.js';
 import { ruleHandlers } from './rule-jobs.js';
@@ -42,6 +44,8 @@ export type RunningWorker = {
   release: ShutdownStep[];
   /** Resolves once every worker is taking jobs. */
   ready: Promise<void>;
+  /** Where /healthz, /readyz and /metrics answer. */
+  metricsPort: number;
 };
 
 /**
@@ -71,15 +75,16 @@ export const startWorker = async ({
     log.warn('redis runs without AOF: a Redis restart loses queued jobs');
   }
 
-  // Not served yet (no /metrics endpoint in the worker); counted for when it is.
-  const metrics = createMetricsRegistry({ service: 'worker' });
-  const reportSkippedEvent = createSkippedEventReporter({ registry: metrics, log });
+  const registry = createMetricsRegistry({ service: 'worker' });
+  const metrics = createWorkerMetrics(registry);
+  const reportSkippedEvent = createSkippedEventReporter({ registry, log });
   const livechat = createLivechatClients({
     baseUrl: config.LIVECHAT_API_URL,
     timeoutMs: config.LIVECHAT_TIMEOUT_MS,
     tokenCache: createRedisTokenCache({ redis, prefix }),
     log,
     onSkippedEvent: (skipped) => reportSkippedEvent(skipped),
+    onCall: metrics.livechatCall,
   });
   const queues = new Map(
     queuesOf(ruleSet).map((name) => {
@@ -138,6 +143,7 @@ export const startWorker = async ({
         ctx,
         rateLimit: (ms) => queueNamed(name).rateLimit(ms),
         rateLimitMs: config.LIVECHAT_RATE_LIMIT_MS,
+        metrics,
       }),
       {
         connection: redis,
@@ -169,16 +175,56 @@ export const startWorker = async ({
     return worker;
   });
 
+  let draining = false;
+  const health = createHealthServer({
+    registry,
+    readiness: async () => {
+      if (draining) {
+        return { ready: false, reason: 'shutting down' };
+      }
+      if (connection.isDown() || (await redis.ping().catch(() => undefined)) !== 'PONG') {
+        return { ready: false, reason: 'redis unavailable' };
+      }
+      const stopped = workers.filter((worker) => !worker.isRunning()).map((w) => w.name);
+      return stopped.length === 0
+        ? { ready: true }
+        : { ready: false, reason: `not running: ${stopped.join(', ')}` };
+    },
+  });
+  const metricsPort = await listen(
+    health,
+    config.WORKER_METRICS_PORT,
+    config.WORKER_METRICS_HOST,
+  ).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EADDRINUSE'
+      ? new Error(
+          `port ${config.WORKER_METRICS_PORT} is in use: set WORKER_METRICS_PORT to a free port`,
+        )
+      : err;
+  });
+
   for (const worker of workers) {
     worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped'));
   }
   return {
+    metricsPort,
     ready: Promise.all(workers.map((worker) => worker.waitUntilReady())).then(() => undefined),
     // Past the shutdown deadline nobody waits for this: exiting stops the abandoned jobs'
     // lock renewal, so they stall and another worker re-runs them (the send guards make
     // that safe). Not `close(true)`: with a close under way BullMQ returns that same promise.
-    drain: () => Promise.allSettled(workers.map((worker) => worker.close())),
+    drain: () => {
+      draining = true;
+      return Promise.allSettled(workers.map((worker) => worker.close()));
+    },
     release: [
+      {
+        name: 'health',
+        run: () =>
+          new Promise<void>((resolve) => {
+            health.close(() => resolve());
+            health.closeAllConnections();
+          }),
+      },
       { name: 'queues', run: () => Promise.all([...queues.values()].map((q) => q.close())) },
       // QUIT needs a live connection; while Redis is away there is nothing to say goodbye to.
       {

@@ -94,6 +94,9 @@ const WorkerBaseEnv = z.object({
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().positive().default(30_000),
   // How often workers look for jobs whose lock expired (stalled: the worker died).
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  // The worker's /healthz, /readyz and /metrics (0: any free port, logged at start).
+  WORKER_METRICS_PORT: Port.default(3002),
+  WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
 });
 
 /** The variable setting a rule queue's concurrency: `idle-reply` → CONCURRENCY_IDLE_REPLY. */

@@ -3,6 +3,7 @@ export {
   createLivechatClient,
   type LivechatApiVersion,
   type LivechatAuth,
+  type LivechatCallObservation,
   type LivechatClient,
   type LivechatIssuerAuth,
   type LivechatLogger,

@@ -11,13 +11,14 @@ import {
   LIVECHAT_API_VERSIONS,
   type LivechatApiVersion,
   type LivechatCaller,
+  type LivechatCallObservation,
   type LivechatLogger,
 } from './transport.js';
 
 // The client's public types live with the part they describe; the package exports them from here.
 export type { LivechatAuth, LivechatIssuerAuth } from './auth.js';
 export type { LivechatSkippedEvent } from './methods.js';
-export type { LivechatApiVersion, LivechatLogger } from './transport.js';
+export type { LivechatApiVersion, LivechatCallObservation, LivechatLogger } from './transport.js';
 
 const DEFAULT_LIVECHAT_BASE_URL = 'https://api.livechatinc.com';
 const DEFAULT_LIVECHAT_TIMEOUT_MS = 10_000;
@@ -50,6 +51,8 @@ export type CreateLivechatClientOptions = {
    * out of `events` (the chat itself still answers). Without it the client logs a warning.
    */
   onSkippedEvent?: (skipped: LivechatSkippedEvent) => void;
+  /** Called after each HTTP call (for metrics: latency, errors by type). */
+  onCall?: (observation: LivechatCallObservation) => void;
 };
 
 export type LivechatClient = LivechatMethods & {
@@ -84,6 +87,7 @@ export const createLivechatClient = ({
   fetch: fetchImpl = globalThis.fetch,
   seenNoticeHeaders = new Set<string>(),
   onSkippedEvent,
+  onCall,
 }: CreateLivechatClientOptions): LivechatClient => {
   checkOptions(auth, version, timeoutMs);
   // Everything that must never reach an error message, a cause or a log line. Bot tokens are
@@ -98,6 +102,7 @@ export const createLivechatClient = ({
     fetch: fetchImpl,
     seenNoticeHeaders,
     log,
+    ...(onCall === undefined ? {} : { onCall }),
   });
   const call = createAuthenticatedCaller({ auth, transport, redactor, version, timeoutMs, log });
   return {

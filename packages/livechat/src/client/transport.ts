@@ -38,6 +38,14 @@ export type LivechatCaller = <S extends z.ZodType>(
   options?: RequestOptions,
 ) => Promise<z.output<S>>;
 
+/** One HTTP call as it went, for metrics: its action, how long it took, and how it failed. */
+export type LivechatCallObservation = {
+  action: string;
+  durationMs: number;
+  /** LiveChat's error type (`authentication`, `timeout`, …) when the call failed. */
+  errorType?: string;
+};
+
 /** A caller sending `headers` (the credentials) with each call. */
 export type LivechatTransport = (headers: Record<string, string>) => LivechatCaller;
 
@@ -53,6 +61,7 @@ type CreateTransportOptions = {
   /** `version:header` of the `Legacy`/`Deprecation` headers already logged. */
   seenNoticeHeaders: Set<string>;
   log?: LivechatLogger;
+  onCall?: (observation: LivechatCallObservation) => void;
 };
 
 /** What every call of one transport shares. */
@@ -198,8 +207,34 @@ const readAnswer = (
   return { status, body: json ?? {} };
 };
 
-/** One HTTP call, in the current region, within the timeout. */
+/** One HTTP call, in the current region, within the timeout; observed when asked. */
 const postOnce = async (
+  context: TransportContext,
+  call: LivechatCall<z.ZodType>,
+  headers: Record<string, string>,
+  options: RequestOptions,
+): Promise<Answer> => {
+  if (context.onCall === undefined) {
+    return postUnobserved(context, call, headers, options);
+  }
+  const started = performance.now();
+  const observe = (errorType?: string) =>
+    context.onCall?.({
+      action: call.action,
+      durationMs: performance.now() - started,
+      ...(errorType === undefined ? {} : { errorType }),
+    });
+  try {
+    const answer = await postUnobserved(context, call, headers, options);
+    observe();
+    return answer;
+  } catch (err) {
+    observe(err instanceof LivechatError ? err.type : 'unknown');
+    throw err;
+  }
+};
+
+const postUnobserved = async (
   context: TransportContext,
   { api, action, body }: LivechatCall<z.ZodType>,
   headers: Record<string, string>,
