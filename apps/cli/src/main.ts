@@ -2,11 +2,14 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { ConfigError } from '@nudge/config';
+import { ConfigError, loadConfig, RedisEnv } from '@nudge/config';
+import { QUEUE_NAMES } from '@nudge/queues';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadCliContext, publicUrlOf, webhookSecretOf } from './cli-context.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
+import { connectOnce } from './redis-probe.js';
+import { parseDuration, runReplay } from './replay.js';
 import { runSetup, SetupError } from './setup.js';
 import { startStack } from './start.js';
 import { runStatus } from './status.js';
@@ -52,7 +55,7 @@ Environment (the same as the worker's; .env is read by npm scripts):
   LIVECHAT_API_URL           LiveChat's API (default https://api.livechatinc.com)
   LIVECHAT_WEBHOOK_SECRETS   the secret_key webhooks carry (setup registers the first)
   NUDGE_PUBLIC_URL           where LiveChat reaches ingest (or --url)
-  REDIS_URL, QUEUE_PREFIX    the queues' Redis (status, doctor)`;
+  REDIS_URL, QUEUE_PREFIX    the queues' Redis (status, doctor, replay)`;
 
 const program = new Command()
   .name('nudge')
@@ -165,6 +168,74 @@ program
     const context = await loadCliContext({ env: process.env, requireBotIds: false });
     const removed = await runTeardown({ context, confirm: confirmer(options.yes), out });
     process.exitCode = removed === undefined ? 1 : 0;
+  });
+
+type ReplayCommandOptions = {
+  queue?: string[];
+  since?: string;
+  chat?: string;
+  reason?: string;
+  rate: number;
+  dryRun?: boolean;
+  yes?: boolean;
+};
+
+/** `--queue a,b`: Nudge's queues only. */
+const queuesOption = (value: string): string[] => {
+  const known = Object.values(QUEUE_NAMES);
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(
+      `unknown queue(s) ${unknown.join(', ')}; known: ${known.join(', ')}`,
+    );
+  }
+  return names;
+};
+
+const positive = (value: string): number => {
+  const parsed = Number(value);
+  if (!(parsed > 0)) {
+    throw new InvalidArgumentError('expected a positive number');
+  }
+  return parsed;
+};
+
+program
+  .command('replay')
+  .description(
+    'put failed jobs back to run, ids kept (a message already sent is not sent again); lists them, then asks',
+  )
+  .option('--queue <names>', 'only these queues, comma-separated', queuesOption)
+  .option('--since <duration>', 'only jobs that failed within this long (90s, 30m, 2h, 1d)')
+  .option('--chat <id>', 'only jobs about this LiveChat chat')
+  .option('--reason <text>', 'only jobs whose failure reason contains this (any case)')
+  .option('--rate <jobs/s>', 'put back at most this many jobs per second', positive, 20)
+  .option('--dry-run', 'list the jobs; change nothing')
+  .option('-y, --yes', 'do not ask')
+  .action(async (options: ReplayCommandOptions) => {
+    const { REDIS_URL, QUEUE_PREFIX } = loadConfig(RedisEnv, process.env);
+    const redis = await connectOnce(REDIS_URL);
+    try {
+      await runReplay({
+        redis,
+        prefix: QUEUE_PREFIX,
+        ...(options.queue === undefined ? {} : { queues: options.queue }),
+        ...(options.since === undefined ? {} : { sinceMs: parseDuration(options.since) }),
+        ...(options.chat === undefined ? {} : { chatId: options.chat }),
+        ...(options.reason === undefined ? {} : { reason: options.reason }),
+        dryRun: options.dryRun === true,
+        confirm: confirmer(options.yes),
+        perSecond: options.rate,
+        out,
+        progress: process.stderr.isTTY === true,
+      });
+    } finally {
+      redis.disconnect();
+    }
   });
 
 program
