@@ -64,6 +64,9 @@ describe.concurrent('idle reply', () => {
   it('does not nudge when an agent answered (control chat is nudged)', async ({ expect }) => {
     const control = waitingChat();
     const answered = waitingChat();
+    // The agent answers once the chat is routed, so its users are known and the reply reads as
+    // an agent's (a reply routed first reads as unknown and is caught at fire time instead).
+    await waitForRouted(stack, answered.chatId, 1);
     stack.sandbox.scenario.agentMessage({
       chatId: answered.chatId,
       agentId,
