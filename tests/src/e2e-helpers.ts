@@ -1,3 +1,5 @@
+import { chatIdOfJob } from '@nudge/cli';
+import { chatIdOfEnvelope } from '@nudge/livechat';
 import type { QueueName } from '@nudge/queues';
 import { waitFor } from '@nudge/testing';
 import type { Job, JobType } from 'bullmq';
@@ -6,7 +8,7 @@ import type { BotEvent, Stack } from './stack.js';
 // Small waits and queries over a running stack, for the e2e suites. Everything here observes
 // (the sandbox's journal and chats, BullMQ's job states); nothing drives the product.
 
-/** custom_id prefixes of each rule's bot messages (see @nudge/rules custom-id.ts). */
+/** custom_id prefixes of each rule's bot messages (each rule's decide.ts in @nudge/rules). */
 export const PREFIX = {
   idle: 'nudge-idle-',
   tag: 'nudge-tag-',
@@ -18,16 +20,6 @@ type Envelope = Record<string, unknown>;
 type Payload = Record<string, unknown>;
 
 const payloadOf = (envelope: Envelope): Payload => (envelope.payload ?? {}) as Payload;
-
-/** The chat a webhook envelope is about (`chat_id`, or `chat.id` for incoming_chat). */
-const chatIdOfEnvelope = (envelope: Envelope): string | undefined => {
-  const payload = payloadOf(envelope);
-  if (typeof payload.chat_id === 'string') {
-    return payload.chat_id;
-  }
-  const chat = payload.chat as { id?: unknown } | undefined;
-  return typeof chat?.id === 'string' ? chat.id : undefined;
-};
 
 /** The id of the event an incoming_event envelope carries. */
 export const eventIdOfEnvelope = (envelope: Envelope): string | undefined => {
@@ -62,14 +54,6 @@ export const forwardOk = async (stack: Stack, envelope: Envelope): Promise<void>
   }
 };
 
-const chatIdOfJob = (queue: QueueName, job: Job): string | undefined => {
-  if (queue === 'livechat-events') {
-    const envelope = (job.data as { envelope?: Envelope }).envelope;
-    return envelope ? chatIdOfEnvelope(envelope) : undefined;
-  }
-  return (job.data as { chatId?: string }).chatId;
-};
-
 const ALL_STATES: JobType[] = [
   'active',
   'waiting',
@@ -95,7 +79,7 @@ export const jobsOfChat = async (
   states: JobType[] = ALL_STATES,
 ): Promise<Job[]> => {
   const jobs = await stack.queue(queue).getJobs(states);
-  return jobs.filter((job) => job !== undefined && chatIdOfJob(queue, job) === chatId);
+  return jobs.filter((job) => job !== undefined && chatIdOfJob(job) === chatId);
 };
 
 /** Waits for a finished (completed or failed) job of `queue` about `chatId` matching `where`. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { chatIdOfEnvelope } from '@nudge/livechat';
 import { createScenarioClient, sentMessagesOf, type WebhookEntry } from '@nudge/livechat-sandbox';
 import { QUEUE_NAMES } from '@nudge/queues';
 import { createRedisKeys, parseStored, StoredRoutingStatus } from '@nudge/runtime';
@@ -24,14 +25,8 @@ type DemoOptions = {
 type Prefix = 'nudge-idle-' | 'nudge-tag-' | 'nudge-rate-';
 const PREFIXES: Prefix[] = ['nudge-idle-', 'nudge-tag-', 'nudge-rate-'];
 
-const chatOfWebhook = (entry: WebhookEntry): string | undefined => {
-  const payload = (entry.body as { payload?: Record<string, unknown> }).payload ?? {};
-  if (typeof payload.chat_id === 'string') {
-    return payload.chat_id;
-  }
-  const chat = payload.chat as { id?: unknown } | undefined;
-  return typeof chat?.id === 'string' ? chat.id : undefined;
-};
+const chatOfWebhook = (entry: WebhookEntry): string | undefined =>
+  chatIdOfEnvelope(entry.body as { payload?: unknown });
 
 const seconds = (ms: number) => (ms >= 1_000 ? `${(ms / 1_000).toFixed(1)} s` : `${ms} ms`);
 const quote = (text: string) => {

@@ -7,7 +7,7 @@ export {
   secretFingerprint,
   WEBHOOK_DESCRIPTION_PREFIX,
 } from './livechat-setup.js';
-export { runReplay } from './replay.js';
+export { chatIdOfJob, runReplay } from './replay.js';
 export {
   runSetup,
   type SetupBot,

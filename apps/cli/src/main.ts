@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { ConfigError, loadConfig, RedisEnv } from '@nudge/config';
-import { QUEUE_NAMES } from '@nudge/queues';
+import { parseQueueNames, QUEUE_NAMES } from '@nudge/queues';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadCliContext, publicUrlOf, webhookSecretOf } from './cli-context.js';
 import { runDemo } from './demo.js';
@@ -182,18 +182,11 @@ type ReplayCommandOptions = {
 
 /** `--queue a,b`: Nudge's queues only. */
 const queuesOption = (value: string): string[] => {
-  const known = Object.values(QUEUE_NAMES);
-  const names = value
-    .split(',')
-    .map((name) => name.trim())
-    .filter(Boolean);
-  const unknown = names.filter((name) => !known.includes(name));
-  if (names.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(
-      `unknown queue(s) ${unknown.join(', ')}; known: ${known.join(', ')}`,
-    );
+  try {
+    return parseQueueNames(value, Object.values(QUEUE_NAMES));
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
   }
-  return names;
 };
 
 const positive = (value: string): number => {

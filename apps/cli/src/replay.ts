@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { chatIdOfEnvelope } from '@nudge/livechat';
 import { QUEUE_NAMES } from '@nudge/queues';
 import { type Job, Queue } from 'bullmq';
 import { SingleBar } from 'cli-progress';
@@ -37,13 +38,11 @@ const PAGE = 1_000;
 
 /** The chat a job is about: a rule job's `chatId`, a stored webhook's chat. */
 export const chatIdOfJob = (job: Job): string | undefined => {
-  const data = (job.data ?? {}) as {
-    chatId?: unknown;
-    envelope?: { payload?: { chat_id?: unknown; chat?: { id?: unknown } } };
-  };
-  const payload = data.envelope?.payload;
-  const chatId = data.chatId ?? payload?.chat_id ?? payload?.chat?.id;
-  return typeof chatId === 'string' ? chatId : undefined;
+  const data = (job.data ?? {}) as { chatId?: unknown; envelope?: { payload?: unknown } };
+  if (data.envelope !== undefined) {
+    return chatIdOfEnvelope(data.envelope);
+  }
+  return typeof data.chatId === 'string' ? data.chatId : undefined;
 };
 
 const matches = (job: Job, { sinceMs, chatId, reason }: ReplayFilter, now: number): boolean =>

@@ -1,9 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Logger, Registry } from '@nudge/telemetry';
+import type { Logger, Readiness, Registry } from '@nudge/telemetry';
 import express, { type ErrorRequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-
-export type Readiness = () => Promise<{ ready: true } | { ready: false; reason: string }>;
 
 export type CreateAppOptions = {
   /** Path LiveChat posts to (registered as the webhook URL). */

@@ -9,8 +9,13 @@ import {
   watchConnection,
 } from '@nudge/queues';
 import { createRedisKeys, installShutdown, REDIS_TTL_MS, runService } from '@nudge/runtime';
-import { createLogger, createMetricsRegistry, exitAfterFlush } from '@nudge/telemetry';
-import { createApp, type Readiness } from './app.js';
+import {
+  createLogger,
+  createMetricsRegistry,
+  exitAfterFlush,
+  type Readiness,
+} from '@nudge/telemetry';
+import { createApp } from './app.js';
 import { createIngestMetrics } from './metrics.js';
 import { createSecretVerifier } from './secrets.js';
 import { createWebhookHandler } from './webhook.js';

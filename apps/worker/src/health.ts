@@ -1,9 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { Registry } from '@nudge/telemetry';
-
-/** Ready, or why not. */
-export type Readiness = () => Promise<{ ready: true } | { ready: false; reason: string }>;
+import type { Readiness, Registry } from '@nudge/telemetry';
 
 export type CreateHealthServerOptions = { registry: Registry; readiness: Readiness };
 

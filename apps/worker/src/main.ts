@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, loadRulesFile, WorkerEnv } from '@nudge/config';
+import { parseQueueNames } from '@nudge/queues';
 import { ConfigError, installShutdown, runService } from '@nudge/runtime';
 import { createLogger, exitAfterFlush } from '@nudge/telemetry';
 import { queuesOf, startWorker } from './worker.js';
@@ -13,17 +14,11 @@ const selectedQueues = (): string[] => {
   if (!values.queues) {
     return all;
   }
-  const names = values.queues
-    .split(',')
-    .map((name) => name.trim())
-    .filter(Boolean);
-  const unknown = names.filter((name) => !all.includes(name));
-  if (unknown.length > 0 || names.length === 0) {
-    throw new ConfigError([
-      `--queues: unknown queue(s) ${unknown.join(', ')}; known: ${all.join(', ')}`,
-    ]);
+  try {
+    return parseQueueNames(values.queues, all);
+  } catch (err) {
+    throw new ConfigError([`--queues: ${(err as Error).message}`]);
   }
-  return names;
 };
 
 await runService(SERVICE, async () => {

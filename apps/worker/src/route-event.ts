@@ -1,5 +1,10 @@
 import type { OrganizationRules } from '@nudge/config';
-import { isWebhookAction, parseWebhookPayload, type WebhookPayload } from '@nudge/livechat';
+import {
+  chatIdOfEnvelope,
+  isWebhookAction,
+  parseWebhookPayload,
+  type WebhookPayload,
+} from '@nudge/livechat';
 import { claimDelivery, LivechatEventJob } from '@nudge/queues';
 import type { CoreIntent, JobOutcome } from '@nudge/rules';
 import { describeIssues, parseStoredHash, REDIS_TTL_MS, StoredUserType } from '@nudge/runtime';
@@ -27,14 +32,9 @@ const applyCoreIntent = async (
     }
     return;
   }
-  if (organization.bots.some((bot) => bot.id === intent.agentId)) {
+  if (organization.botIds.has(intent.agentId)) {
     await ctx.botStatus.record(organizationId, intent.agentId, intent.status);
   }
-};
-
-const chatIdOf = (payload: Record<string, unknown>): string | undefined => {
-  const chatId = payload.chat_id;
-  return typeof chatId === 'string' ? chatId : undefined;
 };
 
 /**
@@ -80,7 +80,7 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
     return notConfigured(organizationId);
   }
 
-  const chatId = chatIdOf(envelope.payload);
+  const chatId = chatIdOfEnvelope(envelope);
   const knownUsers =
     action === 'incoming_event' && chatId
       ? parseStoredHash(
@@ -93,7 +93,7 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
     action,
     payload: payload.data,
     organizationId,
-    botIds: new Set(organization.bots.map((bot) => bot.id)),
+    botIds: organization.botIds,
     knownUsers,
     settings: organization.rules,
     now: ctx.now(),

@@ -28,7 +28,7 @@ const ruleJobContext = (
   organization: OrganizationRules,
 ): RuleJobContext<unknown> => ({
   organizationId: organization.organizationId,
-  botIds: new Set(organization.bots.map((bot) => bot.id)),
+  botIds: organization.botIds,
   settings: (organization.rules as Record<string, unknown>)[rule.key],
   now: ctx.now,
   actOnce: ({ chatId, threadId }, decide) =>

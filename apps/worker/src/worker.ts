@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { NudgeRules, WorkerEnv } from '@nudge/config';
 import {
   assertQueueRedisPolicy,
@@ -9,13 +10,14 @@ import {
 } from '@nudge/queues';
 import { type AnyRule, RULE_SET, type RuleSet } from '@nudge/rules';
 import { createRedisKeys, createRedisTokenCache, type ShutdownStep } from '@nudge/runtime';
-import { createMetricsRegistry, type Logger } from '@nudge/telemetry';
+import { createMetricsRegistry, type Logger, type Registry } from '@nudge/telemetry';
 import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { createBotStatusGate } from './bot-status.js';
 import type { WorkerContext } from './context.js';
 import { createHealthServer, listen } from './health.js';
 import { createLivechatClients } from './livechat-clients.js';
-import { createWorkerMetrics } from './metrics.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { createProcessor, type Handler } from './processor.js';
 import { routeEvent } from './route-event.js';
 import { ruleHandlers } from './rule-jobs.js';
@@ -48,35 +50,45 @@ export type RunningWorker = {
   metricsPort: number;
 };
 
-/**
- * Connects to Redis (waiting for it, however long), checks its eviction policy, and runs one
- * BullMQ worker per selected queue: the webhooks' queue routes to the rules, each rule's queue
- * runs the rule's jobs. Resolves once they are started; `ready` once they take jobs.
- */
-export const startWorker = async ({
-  config,
-  rules,
-  ruleSet = RULE_SET,
-  queueNames = queuesOf(ruleSet),
-  log,
-}: StartWorkerOptions): Promise<RunningWorker> => {
-  const prefix = config.QUEUE_PREFIX;
-  const redis = createWorkerConnection(config.REDIS_URL);
-  // One line when Redis goes away and one when it is back; BullMQ's own errors meanwhile are
-  // the same outage again.
-  const connection = watchConnection({ redis, log });
-  const logError = (err: Error, what: string, queue: string) => {
-    if (!connection.isDown()) {
-      log.error({ err, queue }, what);
-    }
-  };
-  const report = await assertQueueRedisPolicy(redis);
-  if (report.aofEnabled === false) {
-    log.warn('redis runs without AOF: a Redis restart loses queued jobs');
-  }
+/** What every part of a running worker shares. */
+type Plumbing = {
+  config: WorkerEnv;
+  redis: Redis;
+  log: Logger;
+  /** Logs an error unless Redis is down (the outage is one line of its own). */
+  logError: (err: Error, what: string, queue: string) => void;
+};
 
-  const registry = createMetricsRegistry({ service: 'worker' });
-  const metrics = createWorkerMetrics(registry);
+const createQueues = (names: readonly string[], { config, redis, logError }: Plumbing) =>
+  new Map(
+    names.map((name) => {
+      const queue = new Queue(name, {
+        connection: redis,
+        prefix: config.QUEUE_PREFIX,
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
+      queue.on('error', (err) => logError(err, 'queue error', name));
+      return [name, queue] as const;
+    }),
+  );
+
+const createContext = (
+  { config, redis, log }: Plumbing,
+  {
+    rules,
+    ruleSet,
+    queues,
+    registry,
+    metrics,
+  }: {
+    rules: NudgeRules;
+    ruleSet: RuleSet<readonly AnyRule[]>;
+    queues: ReadonlyMap<string, Queue>;
+    registry: Registry;
+    metrics: WorkerMetrics;
+  },
+): WorkerContext => {
+  const prefix = config.QUEUE_PREFIX;
   const reportSkippedEvent = createSkippedEventReporter({ registry, log });
   const livechat = createLivechatClients({
     baseUrl: config.LIVECHAT_API_URL,
@@ -86,31 +98,18 @@ export const startWorker = async ({
     onSkippedEvent: (skipped) => reportSkippedEvent(skipped),
     onCall: metrics.livechatCall,
   });
-  const queues = new Map(
-    queuesOf(ruleSet).map((name) => {
-      const queue = new Queue(name, {
-        connection: redis,
-        prefix,
-        defaultJobOptions: DEFAULT_JOB_OPTIONS,
-      });
-      queue.on('error', (err) => logError(err, 'queue error', name));
-      return [name, queue] as const;
-    }),
-  );
-  const queueNamed = (name: string): Queue => {
-    const queue = queues.get(name);
-    if (queue === undefined) {
-      throw new Error(`unknown queue ${name}`);
-    }
-    return queue;
-  };
-  const ctx: WorkerContext = {
+  return {
     redis,
     prefix,
     keys: createRedisKeys(prefix),
     rules,
     ruleSet,
-    ruleQueues: new Map(ruleSet.rules.map((rule) => [rule.key, queueNamed(rule.queue)])),
+    ruleQueues: new Map(
+      ruleSet.rules.flatMap((rule) => {
+        const queue = queues.get(rule.queue);
+        return queue ? [[rule.key, queue] as const] : [];
+      }),
+    ),
     livechat,
     botStatus: createBotStatusGate({
       redis,
@@ -126,63 +125,87 @@ export const startWorker = async ({
     log,
     now: Date.now,
   };
+};
 
-  const ruleOfQueue = new Map(ruleSet.rules.map((rule) => [rule.queue, rule]));
-  const handlersOf = (name: string): Record<string, Handler> => {
-    const rule = ruleOfQueue.get(name);
-    return rule ? ruleHandlers(rule) : { '*': routeEvent };
-  };
-  const concurrencyOf = (name: string): number =>
-    config.ruleConcurrency[name] ?? config.CONCURRENCY_LIVECHAT_EVENTS;
+/** The BullMQ worker of one queue: the route step, or one rule's jobs. */
+const createQueueWorker = (
+  plumbing: Plumbing,
+  {
+    queue,
+    rule,
+    ctx,
+    metrics,
+  }: {
+    queue: Queue;
+    rule: AnyRule | undefined;
+    ctx: WorkerContext;
+    metrics: WorkerMetrics;
+  },
+): Worker => {
+  const { config, redis, log, logError } = plumbing;
+  const { name } = queue;
+  const handlers: Record<string, Handler> = rule ? ruleHandlers(rule) : { '*': routeEvent };
+  const worker = new Worker(
+    name,
+    createProcessor({
+      handlers,
+      ctx,
+      rateLimit: (ms) => queue.rateLimit(ms),
+      rateLimitMs: config.LIVECHAT_RATE_LIMIT_MS,
+      metrics,
+    }),
+    {
+      connection: redis,
+      prefix: config.QUEUE_PREFIX,
+      concurrency: config.ruleConcurrency[name] ?? config.CONCURRENCY_LIVECHAT_EVENTS,
+      lockDuration: config.WORKER_LOCK_DURATION_MS,
+      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      removeOnComplete: QUEUE_RETENTION.completed,
+      removeOnFail: QUEUE_RETENTION.failed,
+      // A job whose processing kills the worker would otherwise crash-loop every worker.
+      maxStartedAttempts: DEFAULT_JOB_OPTIONS.attempts + 2,
+      // BullMQ honours a queue-wide pause (too_many_requests → Queue.rateLimit) only when
+      // the worker has a limiter; this one is far above anything LiveChat allows, so it only
+      // switches that mechanism on.
+      limiter: { max: 10_000, duration: 1_000 },
+      autorun: false,
+    },
+  );
+  worker.on('error', (err) => logError(err, 'worker error', name));
+  worker.on('stalled', (jobId) =>
+    log.warn({ queue: name, jobId }, 'job stalled: its worker stopped; re-running'),
+  );
+  worker.on('failed', (job, err) =>
+    log.warn(
+      { queue: name, jobId: job?.id, attempts: job?.attemptsMade, reason: err.message },
+      'job failed',
+    ),
+  );
+  return worker;
+};
 
-  const workers = queueNames.map((name) => {
-    const worker = new Worker(
-      name,
-      createProcessor({
-        handlers: handlersOf(name),
-        ctx,
-        rateLimit: (ms) => queueNamed(name).rateLimit(ms),
-        rateLimitMs: config.LIVECHAT_RATE_LIMIT_MS,
-        metrics,
-      }),
-      {
-        connection: redis,
-        prefix,
-        concurrency: concurrencyOf(name),
-        lockDuration: config.WORKER_LOCK_DURATION_MS,
-        stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-        removeOnComplete: QUEUE_RETENTION.completed,
-        removeOnFail: QUEUE_RETENTION.failed,
-        // A job whose processing kills the worker would otherwise crash-loop every worker.
-        maxStartedAttempts: DEFAULT_JOB_OPTIONS.attempts + 2,
-        // BullMQ honours a queue-wide pause (too_many_requests → Queue.rateLimit) only when
-        // the worker has a limiter; this one is far above anything LiveChat allows, so it only
-        // switches that mechanism on.
-        limiter: { max: 10_000, duration: 1_000 },
-        autorun: false,
-      },
-    );
-    worker.on('error', (err) => logError(err, 'worker error', name));
-    worker.on('stalled', (jobId) =>
-      log.warn({ queue: name, jobId }, 'job stalled: its worker stopped; re-running'),
-    );
-    worker.on('failed', (job, err) =>
-      log.warn(
-        { queue: name, jobId: job?.id, attempts: job?.attemptsMade, reason: err.message },
-        'job failed',
-      ),
-    );
-    return worker;
-  });
-
-  let draining = false;
-  const health = createHealthServer({
+/** `/healthz`, `/readyz`, `/metrics`; one clear line when the port is taken. */
+const startHealthServer = async (
+  { config, redis }: Plumbing,
+  {
+    registry,
+    isDown,
+    workers,
+    isDraining,
+  }: {
+    registry: Registry;
+    isDown: () => boolean;
+    workers: readonly Worker[];
+    isDraining: () => boolean;
+  },
+): Promise<{ server: Server; port: number }> => {
+  const server = createHealthServer({
     registry,
     readiness: async () => {
-      if (draining) {
+      if (isDraining()) {
         return { ready: false, reason: 'shutting down' };
       }
-      if (connection.isDown() || (await redis.ping().catch(() => undefined)) !== 'PONG') {
+      if (isDown() || (await redis.ping().catch(() => undefined)) !== 'PONG') {
         return { ready: false, reason: 'redis unavailable' };
       }
       const stopped = workers.filter((worker) => !worker.isRunning()).map((w) => w.name);
@@ -191,23 +214,74 @@ export const startWorker = async ({
         : { ready: false, reason: `not running: ${stopped.join(', ')}` };
     },
   });
-  const metricsPort = await listen(
-    health,
-    config.WORKER_METRICS_PORT,
-    config.WORKER_METRICS_HOST,
-  ).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'EADDRINUSE'
-      ? new Error(
-          `port ${config.WORKER_METRICS_PORT} is in use: set WORKER_METRICS_PORT to a free port`,
-        )
-      : err;
+  const port = await listen(server, config.WORKER_METRICS_PORT, config.WORKER_METRICS_HOST).catch(
+    (err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE'
+        ? new Error(
+            `port ${config.WORKER_METRICS_PORT} is in use: set WORKER_METRICS_PORT to a free port`,
+          )
+        : err;
+    },
+  );
+  return { server, port };
+};
+
+/**
+ * Connects to Redis (waiting for it, however long), checks its eviction policy, and runs one
+ * BullMQ worker per selected queue: the webhooks' queue routes to the rules, each rule's queue
+ * runs the rule's jobs. Resolves once they are started; `ready` once they take jobs.
+ */
+export const startWorker = async ({
+  config,
+  rules,
+  ruleSet = RULE_SET,
+  queueNames = queuesOf(ruleSet),
+  log,
+}: StartWorkerOptions): Promise<RunningWorker> => {
+  const redis = createWorkerConnection(config.REDIS_URL);
+  // One line when Redis goes away and one when it is back; BullMQ's own errors meanwhile are
+  // the same outage again.
+  const connection = watchConnection({ redis, log });
+  const plumbing: Plumbing = {
+    config,
+    redis,
+    log,
+    logError: (err, what, queue) => {
+      if (!connection.isDown()) {
+        log.error({ err, queue }, what);
+      }
+    },
+  };
+  const report = await assertQueueRedisPolicy(redis);
+  if (report.aofEnabled === false) {
+    log.warn('redis runs without AOF: a Redis restart loses queued jobs');
+  }
+
+  const registry = createMetricsRegistry({ service: 'worker' });
+  const metrics = createWorkerMetrics(registry);
+  const queues = createQueues(queuesOf(ruleSet), plumbing);
+  const ctx = createContext(plumbing, { rules, ruleSet, queues, registry, metrics });
+  const ruleOfQueue = new Map(ruleSet.rules.map((rule) => [rule.queue, rule]));
+  const workers = queueNames.map((name) => {
+    const queue = queues.get(name);
+    if (queue === undefined) {
+      throw new Error(`unknown queue ${name}; known: ${[...queues.keys()].join(', ')}`);
+    }
+    return createQueueWorker(plumbing, { queue, rule: ruleOfQueue.get(name), ctx, metrics });
+  });
+  let draining = false;
+  const health = await startHealthServer(plumbing, {
+    registry,
+    isDown: connection.isDown,
+    workers,
+    isDraining: () => draining,
   });
 
   for (const worker of workers) {
     worker.run().catch((err: unknown) => log.error({ err }, 'worker stopped'));
   }
   return {
-    metricsPort,
+    metricsPort: health.port,
     ready: Promise.all(workers.map((worker) => worker.waitUntilReady())).then(() => undefined),
     // Past the shutdown deadline nobody waits for this: exiting stops the abandoned jobs'
     // lock renewal, so they stall and another worker re-runs them (the send guards make
@@ -221,8 +295,8 @@ export const startWorker = async ({
         name: 'health',
         run: () =>
           new Promise<void>((resolve) => {
-            health.close(() => resolve());
-            health.closeAllConnections();
+            health.server.close(() => resolve());
+            health.server.closeAllConnections();
           }),
       },
       { name: 'queues', run: () => Promise.all([...queues.values()].map((q) => q.close())) },

@@ -39,6 +39,7 @@ const setup = async (region: string) => {
     region: undefined,
     clientId,
     bots: [{ id: bot.id, secret: bot.secret }],
+    botIds: new Set([bot.id]),
     botName: 'Nudge',
     groups: [0],
     botPriority: 'supervisor',

@@ -130,6 +130,8 @@ export type OrganizationRules = {
   clientId: string | undefined;
   /** The configured bots; the first is the default. Empty only when bot ids are not required. */
   bots: BotRules[];
+  /** Their ids: events by these are never a customer's or an agent's. */
+  botIds: ReadonlySet<string>;
   /** The name `nudge setup` gives the bot it creates. */
   botName: string;
   /** The LiveChat groups whose chats Nudge serves. */
@@ -259,6 +261,7 @@ export const resolveRules = (
       region: region ?? file.livechat.region,
       clientId: file.livechat.clientId,
       bots: withIds,
+      botIds: new Set(withIds.map((entry) => entry.id)),
       botName: configured[0]?.name ?? DEFAULT_BOT_NAME,
       groups: groups ?? [0],
       botPriority: botPriority ?? 'supervisor',

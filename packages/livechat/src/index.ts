@@ -21,7 +21,7 @@ export { createRegionStore, type LivechatRegionStore } from './client/region.js'
 export type { Visibility, WebhookFilters } from './client/requests.js';
 export { Bot, BotSummary, Chat, RegisteredWebhook } from './client/schemas.js';
 export { type BotTokenCache, CachedBotToken } from './client/token-cache.js';
-export { organizationOf, WebhookEnvelope } from './webhooks/envelope.js';
+export { chatIdOfEnvelope, organizationOf, WebhookEnvelope } from './webhooks/envelope.js';
 export { ChatEvent } from './webhooks/events.js';
 export {
   isWebhookAction,

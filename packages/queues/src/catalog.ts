@@ -22,6 +22,22 @@ export const queueNamesOf = <R extends readonly AnyRule[]>(
     ...Object.fromEntries(rules.map((rule) => [rule.key, rule.queue])),
   }) as RuleQueues<R> & { livechatEvents: string };
 
+/**
+ * A comma-separated list of queue names (`--queues`, `--queue`), each one of `known`; throws
+ * naming the unknown ones and the known ones.
+ */
+export const parseQueueNames = (value: string, known: readonly string[]): string[] => {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(`unknown queue(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  }
+  return names;
+};
+
 /** The registry's queues. */
 export const QUEUE_NAMES: Readonly<Record<'livechatEvents' | keyof RuleSettings, string>> =
   queueNamesOf(RULES);

@@ -3,6 +3,7 @@ export {
   DEFAULT_JOB_OPTIONS,
   EVENTS_QUEUE,
   LivechatEventJob,
+  parseQueueNames,
   QUEUE_NAMES,
   QUEUE_RETENTION,
   type QueueName,

@@ -39,3 +39,13 @@ export type WebhookEnvelope = z.output<typeof WebhookEnvelope>;
 export const organizationOf = (
   envelope: Pick<WebhookEnvelope, 'organization_id' | 'license_id'>,
 ): string => envelope.organization_id ?? String(envelope.license_id);
+
+/**
+ * The chat a webhook is about: `payload.chat_id`, or `payload.chat.id` (incoming_chat); read
+ * leniently, from an envelope that may not have been validated (a stored job, a journal entry).
+ */
+export const chatIdOfEnvelope = (envelope: { payload?: unknown }): string | undefined => {
+  const payload = (envelope.payload ?? {}) as { chat_id?: unknown; chat?: { id?: unknown } };
+  const chatId = payload.chat_id ?? payload.chat?.id;
+  return typeof chatId === 'string' ? chatId : undefined;
+};
