@@ -90,15 +90,19 @@ describe('worker health and metrics', () => {
     });
     await waitForBotEventsIn(stack, sent.chatId, PREFIX.idle);
 
+    // A message arrives before its job's outcome is counted (the count follows the return of
+    // the job), so wait for the outcomes of both sending jobs, not for the messages alone.
     const text = await waitFor(
       async () => {
         const scraped = await scrape();
-        return (sample(scraped, 'nudge_timer_lateness_seconds_count', { queue: 'idle-reply' }) ??
-          0) >= 1
-          ? scraped
-          : undefined;
+        const counted = ['idle-reply', 'canned-responses'].every(
+          (queue) =>
+            sample(scraped, 'nudge_jobs_total', { queue, outcome: 'sent', class: '' }) !==
+            undefined,
+        );
+        return counted ? scraped : undefined;
       },
-      { what: 'the idle timer in the metrics' },
+      { what: 'the sending jobs counted in the metrics' },
     );
     const jobs = (queue: string, outcome: string, cls = '') =>
       sample(text, 'nudge_jobs_total', { queue, outcome, class: cls });
