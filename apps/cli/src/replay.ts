@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { chatIdOfEnvelope } from '@nudge/livechat';
-import { QUEUE_NAMES } from '@nudge/queues';
+import { QUEUE_NAMES, retryFailedJob } from '@nudge/queues';
 import { type Job, Queue } from 'bullmq';
 import { SingleBar } from 'cli-progress';
 import type { Redis } from 'ioredis';
@@ -116,8 +116,7 @@ export const runReplay = async ({
     let replayed = 0;
     for (const { job } of found) {
       // A job retried or removed since it was listed is left alone.
-      if (await job.isFailed()) {
-        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      if (await retryFailedJob(job)) {
         replayed += 1;
       }
       bar?.increment();

@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isWebhookAction, organizationOf, WebhookEnvelope } from '@nudge/livechat';
+import {
+  chatIdOfEnvelope,
+  isWebhookAction,
+  organizationOf,
+  WebhookEnvelope,
+} from '@nudge/livechat';
 import { deriveDedupeKey, type LivechatEventJob } from '@nudge/queues';
 import type { Logger } from '@nudge/telemetry';
 import type { IngestMetrics, WebhookOutcome } from './metrics.js';
@@ -107,6 +112,7 @@ const classify = (
     return { action, reply: { status: 200, outcome: 'ignored', body: { status: 'ignored' } } };
   }
   const organizationId = organizationOf(envelope);
+  const chatId = chatIdOfEnvelope(envelope);
   return {
     action,
     job: {
@@ -114,6 +120,7 @@ const classify = (
       envelope,
       dedupeKey: deriveDedupeKey({ organizationId, action, payload: envelope.payload }),
       receivedAt: Date.now(),
+      ...(chatId === undefined ? {} : { chatId }),
     },
   };
 };

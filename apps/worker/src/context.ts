@@ -1,4 +1,5 @@
 import type { NudgeRules } from '@nudge/config';
+import type { ChatJobIndex } from '@nudge/queues';
 import type { AnyRule, JobOutcome, RuleSet } from '@nudge/rules';
 import type { RedisKeys } from '@nudge/runtime';
 import type { Logger } from '@nudge/telemetry';
@@ -14,6 +15,8 @@ export type WorkerContext = {
   redis: Redis;
   prefix: string;
   keys: RedisKeys;
+  /** Which jobs are about which chat (the dashboard's "find by chat"). */
+  chatJobs: ChatJobIndex;
   rules: NudgeRules;
   /** The rules this worker runs (the registry's, or a test's). */
   ruleSet: RuleSet<readonly AnyRule[]>;

@@ -1,3 +1,4 @@
+import type { ChatJobIndex } from '@nudge/queues';
 import type { JobRequest } from '@nudge/rules';
 import { hashedId } from '@nudge/runtime';
 import type { Queue } from 'bullmq';
@@ -9,7 +10,11 @@ import type { Queue } from 'bullmq';
  * `keepLastIfActive`). Cancelling removes only a timer still waiting: one already running
  * re-reads the chat and sees the agent's answer (or the closed thread) itself.
  */
-export const applyJobRequest = async (queue: Queue, request: JobRequest): Promise<void> => {
+export const applyJobRequest = async (
+  queue: Queue,
+  request: JobRequest,
+  chatJobs: ChatJobIndex,
+): Promise<void> => {
   if (request.op === 'cancel-timer') {
     const jobId = await queue.getDeduplicationJobId(hashedId(...request.timer));
     const job = jobId ? await queue.getJob(jobId) : undefined;
@@ -19,11 +24,18 @@ export const applyJobRequest = async (queue: Queue, request: JobRequest): Promis
     return;
   }
   const { name, data, id, delayMs, timer } = request;
-  await queue.add(name, data, {
-    jobId: hashedId(...id),
-    ...(delayMs === undefined ? {} : { delay: delayMs }),
-    ...(timer === undefined
-      ? {}
-      : { deduplication: { id: hashedId(...timer), replace: true, keepLastIfActive: true } }),
-  });
+  const jobId = hashedId(...id);
+  const { chatId } = data;
+  // Indexed in the same round trip as the add; an id a timer's deduplication drops is
+  // pruned when the dashboard reads the index.
+  await Promise.all([
+    queue.add(name, data, {
+      jobId,
+      ...(delayMs === undefined ? {} : { delay: delayMs }),
+      ...(timer === undefined
+        ? {}
+        : { deduplication: { id: hashedId(...timer), replace: true, keepLastIfActive: true } }),
+    }),
+    typeof chatId === 'string' ? chatJobs.add([{ queue: queue.name, jobId, chatId }]) : undefined,
+  ]);
 };

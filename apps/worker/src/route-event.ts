@@ -102,7 +102,7 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
     await applyCoreIntent(ctx, organization, intent);
   }
   for (const { rule, request } of plan.jobs) {
-    await applyJobRequest(queueOf(ctx, rule), request);
+    await applyJobRequest(queueOf(ctx, rule), request, ctx.chatJobs);
   }
   return { outcome: 'routed', intents: plan.intents.map((intent) => intent.kind) };
 };

@@ -33,7 +33,7 @@ const ruleJobContext = (
   now: ctx.now,
   actOnce: ({ chatId, threadId }, decide) =>
     actOnce({ ctx, organization, chatId, threadId, decide }),
-  request: (request) => applyJobRequest(queueOf(ctx, rule), request),
+  request: (request) => applyJobRequest(queueOf(ctx, rule), request, ctx.chatJobs),
 });
 
 /**

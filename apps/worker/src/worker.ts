@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { NudgeRules, WorkerEnv } from '@nudge/config';
 import {
   assertQueueRedisPolicy,
+  createChatJobIndex,
   createWorkerConnection,
   DEFAULT_JOB_OPTIONS,
   EVENTS_QUEUE,
@@ -102,6 +103,7 @@ const createContext = (
     redis,
     prefix,
     keys: createRedisKeys(prefix),
+    chatJobs: createChatJobIndex(redis, prefix),
     rules,
     ruleSet,
     ruleQueues: new Map(

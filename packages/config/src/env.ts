@@ -134,3 +134,77 @@ export const CliEnv = z.object({
   NUDGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 export type CliEnv = z.output<typeof CliEnv>;
+
+/** A bcrypt hash, as bcrypt libraries write it (`$2b$12$` + 53 characters). */
+const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+const DashboardUser = z
+  .string()
+  .regex(/^[^:\s]+:.+$/, 'expected name:hash')
+  .transform((pair) => {
+    const cut = pair.indexOf(':');
+    return { name: pair.slice(0, cut), hash: pair.slice(cut + 1) };
+  })
+  .refine((user) => BCRYPT_HASH.test(user.hash), {
+    message:
+      'expected a bcrypt hash after the name (make one with: npm run nudge -- hash-password)',
+  });
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Environment of apps/dashboard. */
+export const DashboardEnv = z
+  .object({
+    ...RedisEnv.shape,
+    ...LogEnv.shape,
+    ...ShutdownEnv.shape,
+    // HTTP port of the dashboard (and its /healthz, /readyz, /metrics).
+    DASHBOARD_PORT: Port.default(3001),
+    // Interface to bind (default every interface; 127.0.0.1 only, and required, without auth).
+    DASHBOARD_HOST: z.string().optional(),
+    // `off` runs without a login, on 127.0.0.1 only: for a laptop, never for a server.
+    DASHBOARD_AUTH: z.enum(['on', 'off']).default('on'),
+    // Comma-separated name:bcrypt-hash pairs (npm run nudge -- hash-password makes a hash).
+    DASHBOARD_USERS: CommaList.pipe(z.array(DashboardUser)).optional(),
+    // Or one password for the user `admin` (at least 12 characters).
+    DASHBOARD_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
+    // Signs the session cookie (at least 32 characters). Unset: a random one per process, so
+    // sessions end when it restarts; set it when several dashboards serve one address.
+    DASHBOARD_SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+    // How long a login lasts.
+    DASHBOARD_SESSION_HOURS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(8),
+    // Behind a reverse proxy that terminates HTTPS: how many proxies to trust for
+    // X-Forwarded-Proto/For (express `trust proxy`), so cookies are Secure and failed logins
+    // are counted per client, not per proxy.
+    DASHBOARD_TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+    // Failed logins each client may make per 15 minutes.
+    DASHBOARD_LOGIN_ATTEMPTS: z.coerce.number().int().positive().default(10),
+  })
+  .superRefine((env, ctx) => {
+    if (env.DASHBOARD_AUTH === 'on') {
+      if (env.DASHBOARD_USERS === undefined && env.DASHBOARD_PASSWORD === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DASHBOARD_USERS'],
+          message:
+            'set DASHBOARD_USERS (name:bcrypt-hash, …) or DASHBOARD_PASSWORD; or DASHBOARD_AUTH=off for a local dashboard without a login',
+        });
+      }
+    } else if (env.DASHBOARD_HOST !== undefined && !LOOPBACK.has(env.DASHBOARD_HOST)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DASHBOARD_HOST'],
+        message:
+          'DASHBOARD_AUTH=off serves on 127.0.0.1 only: unset DASHBOARD_HOST or turn auth on',
+      });
+    }
+  })
+  .transform((env) => ({
+    ...env,
+    DASHBOARD_HOST: env.DASHBOARD_HOST ?? (env.DASHBOARD_AUTH === 'off' ? '127.0.0.1' : '0.0.0.0'),
+  }));
+export type DashboardEnv = z.output<typeof DashboardEnv>;

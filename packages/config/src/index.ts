@@ -1,6 +1,7 @@
 export {
   BoolEnv,
   CliEnv,
+  DashboardEnv,
   IngestEnv,
   LivechatEnv,
   LogEnv,

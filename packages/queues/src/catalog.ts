@@ -74,5 +74,8 @@ export const LivechatEventJob = z.object({
   dedupeKey: z.string().min(1),
   // When ingest stored it (ms since epoch).
   receivedAt: z.number().int(),
+  // The LiveChat chat it is about, when it is about one (indexed for the dashboard's
+  // "find by chat"). Absent on jobs stored before it was added: read the envelope then.
+  chatId: z.string().min(1).optional(),
 });
 export type LivechatEventJob = z.output<typeof LivechatEventJob>;

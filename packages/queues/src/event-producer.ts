@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_JOB_OPTIONS, EVENTS_QUEUE, type LivechatEventJob } from './catalog.js';
+import { createChatJobIndex } from './chat-index.js';
 
 export type EventProducer = {
   /** Stores one webhook (once per dedupe key); resolves with the job id once Redis has it. */
@@ -41,11 +42,21 @@ export const createEventProducer = ({
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
   queue.on('error', onError);
+  const chatJobs = createChatJobIndex(connection, prefix);
 
   let batch: Pending[] = [];
   const flush = () => {
     const sending = batch;
     batch = [];
+    // Alongside the jobs, not before their answer: a missing index entry only hides a job
+    // from "find by chat"; a missing job loses a webhook.
+    chatJobs
+      .add(
+        sending.flatMap(({ job: { chatId, dedupeKey } }) =>
+          chatId === undefined ? [] : [{ queue: EVENTS_QUEUE, jobId: dedupeKey, chatId }],
+        ),
+      )
+      .catch(onError);
     queue
       .addBulk(
         sending.map(({ job }) => ({

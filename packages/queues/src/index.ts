@@ -10,6 +10,13 @@ export {
   queueNamesOf,
 } from './catalog.js';
 export {
+  type ChatJobEntry,
+  type ChatJobIndex,
+  createChatJobIndex,
+  type IndexedJob,
+  retryFailedJob,
+} from './chat-index.js';
+export {
   type ConnectionLogger,
   type ConnectionState,
   createProducerConnection,

@@ -20,6 +20,8 @@ export const REDIS_TTL_MS = {
   /** A status only changes with a webhook, but keys of removed bots should go. */
   botStatus: 30 * DAY_MS,
   chatUsers: 2 * DAY_MS,
+  /** As long as a failed job is kept (QUEUE_RETENTION.failed): the index outlives its jobs. */
+  chatJobs: 7 * DAY_MS,
   ingestReadiness: 10_000,
 } as const;
 
@@ -43,6 +45,11 @@ export const createRedisKeys = (prefix: string) => ({
   /** Types (customer/agent) of a chat's users, learnt from incoming_chat and user_added_to_chat. */
   chatUsers: (organizationId: string, chatId: string) =>
     `${prefix}:chat-users:${organizationId}:${chatId}`,
+  /**
+   * Every job about one LiveChat chat (sorted set of `queue|jobId`, scored by when it was
+   * added): what the dashboard's "find by chat" reads instead of scanning every retained job.
+   */
+  chatJobs: (chatId: string) => `${prefix}:chat-jobs:${chatId}`,
   /** A bot's token (`name` = organization and bot id), shared by every worker. */
   botToken: (name: string) => `${prefix}:bot-token:${name}`,
   /** Held by the one worker refreshing that bot's token. */
