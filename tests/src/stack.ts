@@ -30,6 +30,7 @@ import { stringify } from 'yaml';
 
 const INGEST_MAIN = fileURLToPath(import.meta.resolve('@nudge/ingest/main'));
 const WORKER_MAIN = fileURLToPath(import.meta.resolve('@nudge/worker/main'));
+const DASHBOARD_MAIN = fileURLToPath(import.meta.resolve('@nudge/dashboard/main'));
 const SECRET = 'e2e-webhook-secret-5b1d';
 
 export type StackOptions = {
@@ -70,6 +71,11 @@ export type Stack = {
   redisServer: RedisServer | undefined;
   /** The workers' environment (rules file, credentials, timings), to start one in-process. */
   workerEnv: Record<string, string>;
+  /**
+   * Starts a dashboard process on this stack's Redis and prefix, on a free port of 127.0.0.1;
+   * `env` sets its credentials (DASHBOARD_PASSWORD, DASHBOARD_USERS or DASHBOARD_AUTH=off).
+   */
+  startDashboard: (env: Record<string, string>) => Promise<{ url: string; proc: NodeProcess }>;
   /** Starts one more worker process (optionally with other env or args). */
   startWorker: (options?: {
     env?: Record<string, string>;
@@ -257,6 +263,24 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   const botEvents = (filter: (event: BotEvent) => boolean = () => true) =>
     sentMessagesOf(sandbox.journal.entries).filter(filter);
 
+  const dashboards: NodeProcess[] = [];
+  const startDashboard = async (env: Record<string, string>) => {
+    const proc = startNodeProcess({
+      entry: DASHBOARD_MAIN,
+      env: {
+        REDIS_URL: redisUrl,
+        QUEUE_PREFIX: prefix,
+        DASHBOARD_PORT: '0',
+        DASHBOARD_HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+    });
+    dashboards.push(proc);
+    const ready = await proc.waitForLine((line) => line.msg === 'listening');
+    return { url: `http://127.0.0.1:${String(ready.port)}`, proc };
+  };
+
   const stack: Stack = {
     sandbox,
     redis,
@@ -269,6 +293,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     relay,
     redisServer,
     workerEnv,
+    startDashboard,
     startWorker,
     queue,
     botEvents,
@@ -295,10 +320,11 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
       );
     },
     stop: async () => {
-      for (const proc of [...workers, ingest]) {
+      const processes = [...workers, ...dashboards, ingest];
+      for (const proc of processes) {
         proc.kill('SIGKILL');
       }
-      await Promise.all([...workers, ingest].map((proc) => proc.exited));
+      await Promise.all(processes.map((proc) => proc.exited));
       for (const created of queues.values()) {
         await created.close();
       }

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { DashboardEnv, loadConfig } from '@nudge/config';
+import {
+  createChatJobIndex,
+  createProducerConnection,
+  QUEUE_NAMES,
+  watchConnection,
+} from '@nudge/queues';
+import { installShutdown, runService } from '@nudge/runtime';
+import {
+  createLogger,
+  createMetricsRegistry,
+  exitAfterFlush,
+  type Readiness,
+} from '@nudge/telemetry';
+import { Queue } from 'bullmq';
+import { createDashboardApp } from './app.js';
+import { createCredentials } from './auth.js';
+import { registerQueueMetrics } from './queue-metrics.js';
+
+const SERVICE = 'dashboard';
+
+const main = async () => {
+  const config = loadConfig(DashboardEnv, process.env);
+  const log = createLogger({
+    service: SERVICE,
+    level: config.LOG_LEVEL,
+    pretty: config.LOG_PRETTY,
+  });
+  const exit = (code: number) => exitAfterFlush(log, code);
+  const registry = createMetricsRegistry({ service: SERVICE });
+
+  // Pages fail quickly while Redis is away instead of hanging; the connection comes back alone.
+  const redis = createProducerConnection(config.REDIS_URL, { commandTimeoutMs: 5_000 });
+  const connection = watchConnection({
+    redis,
+    log,
+    lostMessage: 'redis connection lost: pages and queue metrics fail until it is back',
+  });
+  const queues = new Map(
+    Object.values(QUEUE_NAMES).map((name) => {
+      const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });
+      queue.on('error', (err) => {
+        if (!connection.isDown()) {
+          log.error({ err, queue: name }, 'queue error');
+        }
+      });
+      return [name, queue] as const;
+    }),
+  );
+  registerQueueMetrics(registry, [...queues.values()]);
+
+  const credentials =
+    config.DASHBOARD_AUTH === 'on'
+      ? await createCredentials({
+          users: config.DASHBOARD_USERS,
+          password: config.DASHBOARD_PASSWORD,
+        })
+      : undefined;
+  if (!credentials) {
+    log.warn(`DASHBOARD_AUTH=off: no login, serving on ${config.DASHBOARD_HOST} only`);
+  }
+  let closing = false;
+  const readiness: Readiness = async () => {
+    if (closing) {
+      return { ready: false, reason: 'shutting down' };
+    }
+    try {
+      await redis.ping();
+      return { ready: true };
+    } catch (err) {
+      return { ready: false, reason: err instanceof Error ? err.message : 'redis unreachable' };
+    }
+  };
+  const app = createDashboardApp({
+    queues,
+    chatJobs: createChatJobIndex(redis, config.QUEUE_PREFIX),
+    credentials,
+    // Unset: a random one, so sessions end when this process does.
+    sessionSecret: config.DASHBOARD_SESSION_SECRET ?? randomBytes(32).toString('hex'),
+    sessionHours: config.DASHBOARD_SESSION_HOURS,
+    trustProxy: config.DASHBOARD_TRUST_PROXY,
+    loginAttempts: config.DASHBOARD_LOGIN_ATTEMPTS,
+    readiness,
+    registry,
+    log,
+  });
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, app);
+  installShutdown({
+    drain: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+    messages: {
+      start: 'shutting down: no new connections',
+      drained: 'open requests finished',
+      deadline: 'shutdown deadline passed: dropping open connections',
+    },
+    onDeadline: () => server.closeAllConnections(),
+    onStart: () => {
+      closing = true;
+    },
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    log,
+    release: [
+      {
+        name: 'queues',
+        run: () => Promise.all([...queues.values()].map((queue) => queue.close())),
+      },
+      {
+        name: 'redis',
+        run: async () => (connection.isDown() ? redis.disconnect() : await redis.quit()),
+      },
+    ],
+    exit,
+  });
+  try {
+    server.listen(config.DASHBOARD_PORT, config.DASHBOARD_HOST);
+    await once(server, 'listening');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      log.fatal(
+        { port: config.DASHBOARD_PORT },
+        `port ${config.DASHBOARD_PORT} is in use: set DASHBOARD_PORT to a free port`,
+      );
+      return exit(1);
+    }
+    throw err;
+  }
+  const address = server.address();
+  log.info(
+    {
+      port: typeof address === 'object' && address ? address.port : config.DASHBOARD_PORT,
+      host: config.DASHBOARD_HOST,
+      auth: config.DASHBOARD_AUTH,
+    },
+    'listening',
+  );
+};
+
+await runService(SERVICE, main);
