@@ -347,10 +347,20 @@ export const createDashboardApp = ({
   app.use((req, res) => {
     refuse(req, res, 404, 'no such page');
   });
-  const onError: ErrorRequestHandler = (err, req, res, _next) => {
-    req.log.error({ err }, 'request failed');
+  const onError: ErrorRequestHandler = (
+    err: { status?: unknown; message?: string },
+    req,
+    res,
+    _next,
+  ) => {
+    // A client's mistake (a body too large or malformed) keeps its 4xx and its reason.
+    const status =
+      typeof err.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) {
+      req.log.error({ err }, 'request failed');
+    }
     if (!res.headersSent) {
-      refuse(req, res, 500, 'internal error');
+      refuse(req, res, status, status === 500 ? 'internal error' : (err.message ?? 'bad request'));
     }
   };
   app.use(onError);
