@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,10 @@ const cleanEnv = (): NodeJS.ProcessEnv => {
     LIVECHAT_WEBHOOK_SECRETS: _secrets,
     QUEUE_PREFIX: _prefix,
     PORT: _port,
+    DASHBOARD_PASSWORD: _password,
+    DASHBOARD_USERS: _users,
+    DASHBOARD_AUTH: _auth,
+    DASHBOARD_PORT: _dashboardPort,
     ...rest
   } = process.env;
   return rest;
@@ -107,7 +111,7 @@ const npmStart = async (): Promise<Started> => {
   const started = run('npm', [
     'start',
     '--',
-    ...['--port', '0', '--sandbox-port', '0', '--state-dir', stateDir],
+    ...['--port', '0', '--sandbox-port', '0', '--dashboard-port', '0', '--state-dir', stateDir],
   ]);
   running.push(started);
   await started.waitFor(/Stop with Ctrl-C/);
@@ -119,6 +123,7 @@ const npmStart = async (): Promise<Started> => {
     ports: [
       port(/webhooks +http:\/\/127\.0\.0\.1:(\d+)/),
       port(/sandbox +http:\/\/127\.0\.0\.1:(\d+)/),
+      port(/dashboard +http:\/\/127\.0\.0\.1:(\d+)/),
       port(/redis +redis:\/\/127\.0\.0\.1:(\d+) \(spawned\)/),
     ],
   };
@@ -143,6 +148,28 @@ describe('npm start', () => {
     expect(started.ports.every((port) => port > 0)).toBe(true);
     // Sandbox mode never touches a Redis it did not start.
     expect(started.output()).toMatch(/redis +redis:\/\/127\.0\.0\.1:\d+ \(spawned\)/);
+
+    // The dashboard, with the credentials printed for this run.
+    const [, board, password] =
+      /dashboard +(http:\/\/[\d.:]+) +user admin, password (\S+) \(generated for this run\)/.exec(
+        started.output(),
+      ) ?? [];
+    expect(board, started.output()).toBeDefined();
+    expect((await fetch(`${board}/chats`)).status).toBe(401);
+    const loginForm = await fetch(`${board}/login`);
+    const cookies = loginForm.headers
+      .getSetCookie()
+      .map((cookie) => cookie.split(';')[0])
+      .join('; ');
+    const token = /name="_csrf" value="([^"]+)"/.exec(await loginForm.text())?.[1] ?? '';
+    const login = await fetch(`${board}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: cookies, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: token, name: 'admin', password: password ?? '' }),
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe('/chats');
 
     const demo = run('npm', ['run', 'demo', '--', '--state-dir', started.stateDir]);
     running.push(demo);
@@ -174,6 +201,8 @@ describe('npm start', () => {
       '0',
       '--sandbox-port',
       '0',
+      '--dashboard-port',
+      '0',
       '--state-dir',
       stateDir,
     ]);
@@ -202,7 +231,8 @@ describe('npm start', () => {
     const started = run(process.execPath, [
       '--env-file=.env.example',
       CLI_MAIN,
-      ...['start', '--port', String(port), '--sandbox-port', '0', '--state-dir', stateDir],
+      ...['start', '--port', String(port), '--sandbox-port', '0', '--dashboard-port', '0'],
+      ...['--state-dir', stateDir],
     ]);
     running.push(started);
     await started.waitFor(/Nudge is running against the LiveChat sandbox/);
@@ -214,7 +244,11 @@ describe('npm start', () => {
 describe('nudge start fails fast, in one line', () => {
   const fails = async (args: string[], env: NodeJS.ProcessEnv) => {
     const startedAt = Date.now();
-    const failed = run(process.execPath, [CLI_MAIN, 'start', ...args], env);
+    const failed = run(
+      process.execPath,
+      [CLI_MAIN, 'start', '--dashboard-port', '0', ...args],
+      env,
+    );
     running.push(failed);
     const { code } = await failed.exited;
     return { code, ms: Date.now() - startedAt, lines: failed.output().trim().split('\n') };
@@ -251,7 +285,6 @@ describe('nudge start fails fast, in one line', () => {
   it('on a bad rules file, each problem once under its key', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'nudge-bad-rules-'));
     const rulesPath = join(dir, 'rules.yaml');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(
       rulesPath,
       [
@@ -278,13 +311,43 @@ describe('nudge start fails fast, in one line', () => {
   });
 });
 
+describe('nudge start without dashboard credentials', () => {
+  it('against a real LiveChat (NUDGE_CONFIG), fails in one line naming what to set', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'nudge-no-login-'));
+    const rulesPath = join(dir, 'rules.yaml');
+    await writeFile(
+      rulesPath,
+      [
+        'livechat: { clientId: c }',
+        'organizations:',
+        '  o:',
+        '    bot: { id: b, secret: s }',
+        '    pat: { accountId: a, token: t }',
+      ].join('\n'),
+    );
+    const failed = run(
+      process.execPath,
+      [CLI_MAIN, 'start', '--port', '0', '--dashboard-port', '0'],
+      { ...cleanEnv(), NUDGE_CONFIG: rulesPath, LIVECHAT_WEBHOOK_SECRETS: 'x' },
+    );
+    running.push(failed);
+    expect((await failed.exited).code).toBe(1);
+    expect(failed.output().trim()).toBe(
+      'nudge: the dashboard needs a login: set DASHBOARD_PASSWORD or DASHBOARD_USERS (name:hash, from `npx nudge hash-password`), or DASHBOARD_AUTH=off',
+    );
+  });
+});
+
 describe('nudge start (the CLI alone)', () => {
   it('acts as the bot against the sandbox with an explicit REDIS_URL, and stops on SIGINT', async () => {
     const prefix = createTestPrefix();
     const stateDir = await mkdtemp(join(tmpdir(), 'nudge-start-'));
     const proc = startNodeProcess({
       entry: CLI_MAIN,
-      args: ['start', '--port', '0', '--sandbox-port', '0', '--state-dir', stateDir, '--json-logs'],
+      args: [
+        ...['start', '--port', '0', '--sandbox-port', '0', '--dashboard-port', '0'],
+        ...['--state-dir', stateDir, '--json-logs'],
+      ],
       env: {
         REDIS_URL: inject('redisUrl'),
         QUEUE_PREFIX: prefix,
@@ -355,7 +418,6 @@ describe('nudge <command> --help', () => {
         description: 'nudge: incoming_chat',
       });
       const dir = await mkdtemp(join(tmpdir(), 'nudge-teardown-'));
-      const { writeFile } = await import('node:fs/promises');
       await writeFile(
         join(dir, 'rules.yaml'),
         `livechat: { clientId: ${clientId} }\norganizations:\n  ${organizationId}: { pat: { accountId: ${accountId}, token: "${pat}" } }\n`,

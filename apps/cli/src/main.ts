@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { ConfigError, loadConfig, RedisEnv } from '@nudge/config';
+import { hashPassword } from '@nudge/dashboard';
 import { parseQueueNames, QUEUE_NAMES } from '@nudge/queues';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadCliContext, publicUrlOf, webhookSecretOf } from './cli-context.js';
@@ -75,6 +76,12 @@ program
     integer,
     Number(process.env.SANDBOX_PORT || 3090),
   )
+  .option(
+    '--dashboard-port <port>',
+    'dashboard port',
+    integer,
+    Number(process.env.DASHBOARD_PORT || 3001),
+  )
   .option('--workers <n>', 'worker processes', integer, 1)
   .option('--state-dir <dir>', 'local state (spawned Redis data, sandbox rules)', '.nudge')
   .option('--json-logs', "print the apps' JSON logs as they are")
@@ -82,6 +89,7 @@ program
     async (options: {
       port: number;
       sandboxPort: number;
+      dashboardPort: number;
       workers: number;
       stateDir: string;
       jsonLogs?: boolean;
@@ -100,6 +108,7 @@ program
         stack = await startStack({
           port: options.port,
           sandboxPort: options.sandboxPort,
+          dashboardPort: options.dashboardPort,
           workers: Math.max(1, options.workers),
           stateDir: resolve(options.stateDir),
           pretty: !options.jsonLogs,
@@ -229,6 +238,34 @@ program
     } finally {
       redis.disconnect();
     }
+  });
+
+program
+  .command('hash-password')
+  .description(
+    'print a bcrypt hash of the password on standard input, for DASHBOARD_USERS (name:hash,…)',
+  )
+  .addHelpText(
+    'after',
+    '\nExample (the password stays out of your shell history):\n  read -rs PW && printf %s "$PW" | npx nudge hash-password',
+  )
+  .action(async () => {
+    if (process.stdin.isTTY) {
+      throw new Error(
+        'pipe the password in: read -rs PW && printf %s "$PW" | npx nudge hash-password',
+      );
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+    }
+    const password = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+    if (password.length < 12) {
+      throw new Error('the password needs at least 12 characters');
+    }
+    out(await hashPassword(password));
   });
 
 program

@@ -27,6 +27,8 @@ export type StartOptions = {
   port: number;
   /** Sandbox port, when running against the sandbox. */
   sandboxPort: number;
+  /** Dashboard port (0 = any free port). */
+  dashboardPort: number;
   workers: number;
   /** Where local state lives (a spawned Redis's data, the sandbox's rules file). */
   stateDir: string;
@@ -39,6 +41,7 @@ export type StartOptions = {
 
 export type RunningStack = {
   webhookUrl: string;
+  dashboardUrl: string;
   sandbox: Sandbox | undefined;
   /** Resolves when the stack has stopped (a signal, or a process died), with the exit code. */
   stopped: Promise<number>;
@@ -97,6 +100,7 @@ const writeSandboxRules = async ({
 export const startStack = async ({
   port,
   sandboxPort,
+  dashboardPort,
   workers,
   stateDir,
   pretty,
@@ -117,8 +121,15 @@ export const startStack = async ({
     // Checked once here: each worker would report the same problems again.
     await loadRulesFile(env.NUDGE_CONFIG, env);
   }
+  const dashboard = dashboardLogin(env, useSandbox);
   const host = env.HOST ?? '127.0.0.1';
+  const dashboardHost = env.DASHBOARD_HOST || '127.0.0.1';
   await assertPortFree({ port, host, option: '--port <port> (or PORT)' });
+  await assertPortFree({
+    port: dashboardPort,
+    host: dashboardHost,
+    option: '--dashboard-port <port> (or DASHBOARD_PORT)',
+  });
   if (useSandbox) {
     await assertPortFree({ port: sandboxPort, host: '127.0.0.1', option: '--sandbox-port <port>' });
   }
@@ -302,6 +313,21 @@ export const startStack = async ({
       metricsUrls.push(`http://127.0.0.1:${String(ready.metricsPort)}/metrics`);
     }
     checkAborted();
+    const board = await watch(
+      startChild({
+        name: 'dashboard',
+        entry: mainOf('@nudge/dashboard'),
+        env: {
+          ...common,
+          ...dashboard.env,
+          DASHBOARD_PORT: String(dashboardPort),
+          DASHBOARD_HOST: dashboardHost,
+        },
+        pretty,
+      }),
+    ).waitForLine((line) => line.msg === 'listening');
+    const dashboardUrl = `http://127.0.0.1:${String(board.port)}`;
+    checkAborted();
     await onReady();
 
     say('');
@@ -316,19 +342,52 @@ export const startStack = async ({
         : `  webhooks  ${webhookUrl} — expose it over HTTPS and run \`npx nudge setup --url https://…\``,
     );
     say(`  redis     ${redis.url} (${redis.source})`);
+    say(`  dashboard ${dashboardUrl}   ${dashboard.describe}`);
     say(`  metrics   ${metricsUrls.join(' ')} (workers; also /healthz, /readyz)`);
     for (const line of banner) {
       say(line);
     }
     say('Stop with Ctrl-C.');
     say('');
-    return { webhookUrl, sandbox, stopped, stop: () => stop(0) };
+    return { webhookUrl, dashboardUrl, sandbox, stopped, stop: () => stop(0) };
   } catch (err) {
     await stop(signal.aborted ? 0 : 1);
     throw err;
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+};
+
+/**
+ * How the dashboard is logged into: the credentials in the environment; against the sandbox
+ * without any, a password generated for this run (printed); against a real LiveChat without
+ * any, an error before anything starts (the dashboard would refuse to start alone).
+ */
+const dashboardLogin = (
+  env: NodeJS.ProcessEnv,
+  useSandbox: boolean,
+): { env: Record<string, string>; describe: string } => {
+  if (env.DASHBOARD_AUTH === 'off') {
+    return { env: {}, describe: 'no login (DASHBOARD_AUTH=off)' };
+  }
+  if (env.DASHBOARD_USERS || env.DASHBOARD_PASSWORD) {
+    return {
+      env: {},
+      describe: env.DASHBOARD_USERS
+        ? 'log in as a user of DASHBOARD_USERS'
+        : 'user admin, password from DASHBOARD_PASSWORD',
+    };
+  }
+  if (!useSandbox) {
+    throw new Error(
+      'the dashboard needs a login: set DASHBOARD_PASSWORD or DASHBOARD_USERS (name:hash, from `npx nudge hash-password`), or DASHBOARD_AUTH=off',
+    );
+  }
+  const password = randomBytes(12).toString('base64url');
+  return {
+    env: { DASHBOARD_PASSWORD: password },
+    describe: `user admin, password ${password} (generated for this run)`,
+  };
 };
 
 const sandboxBanner = ({
