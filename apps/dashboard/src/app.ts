@@ -148,9 +148,11 @@ export const createDashboardApp = ({
     },
   });
   /** The session's CSRF token, also as the XSRF-TOKEN cookie the board's requests echo. */
-  const tokenFor = (req: Request, res: Response): string => {
-    const token = csrf.generateToken(req);
-    res.cookie('XSRF-TOKEN', token, { sameSite: 'strict', secure: req.secure, path: '/' });
+  const tokenFor = (req: Request, res: Response, renew = false): string => {
+    const token = csrf.generateToken(req, renew);
+    if (!(req.get('cookie') ?? '').includes(`XSRF-TOKEN=${token}`) || renew) {
+      res.cookie('XSRF-TOKEN', token, { sameSite: 'strict', secure: req.secure, path: '/' });
+    }
     return token;
   };
   const checkCsrf: RequestHandler = (req, res, next) => {
@@ -215,7 +217,7 @@ export const createDashboardApp = ({
     }
     // A new session, with a new CSRF token: nothing from before the login carries over.
     req.session = { user, since: Date.now() };
-    csrf.generateToken(req, true);
+    tokenFor(req, res, true);
     log.info({ user }, 'dashboard login');
     res.redirect(303, '/chats');
   });
@@ -228,6 +230,10 @@ export const createDashboardApp = ({
   // Everything below needs a login.
   app.use((req, res, next) => {
     if (userOf(req)) {
+      // The board's own pages (served by bull-board) get the cookie its requests echo too.
+      if (!UNSAFE(req.method)) {
+        tokenFor(req, res);
+      }
       next();
       return;
     }
@@ -327,7 +333,7 @@ export const createDashboardApp = ({
       res.json({ retried, skipped: 0 });
       return;
     }
-    refuse(req, res, 403, 'this dashboard only retries failed jobs');
+    refuse(req, res, 403, 'refused: this dashboard only retries failed jobs');
   });
   const board = new ExpressAdapter();
   board.setBasePath(BOARD_PATH);
