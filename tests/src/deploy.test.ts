@@ -85,7 +85,7 @@ const unknownMetricsIn = (expr: string): string[] =>
 
 const read = (path: string): string => readFileSync(join(DEPLOY, path), 'utf8');
 
-// A Debian binary (package prometheus), not an npm one (knip.json's ignoreBinaries says so).
+// A Debian binary (package prometheus), not an npm one.
 const PROMTOOL = 'promtool';
 const PROMTOOL_FOUND = !spawnSync(PROMTOOL, ['--version']).error;
 /** CI (.ci/run) installs the tools the tests need and says so; there a missing one fails. */
