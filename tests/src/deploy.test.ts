@@ -323,12 +323,9 @@ describe('deploy/grafana', () => {
 });
 
 describe('the known metrics', () => {
-  /** The text of an app's TypeScript sources (tests included), or undefined without the app. */
-  const sourcesOf = (app: string): string | undefined => {
+  /** The text of an app's TypeScript sources (tests included). */
+  const sourcesOf = (app: string): string => {
     const dir = join(ROOT, 'apps', app, 'src');
-    if (!existsSync(dir)) {
-      return undefined;
-    }
     return readdirSync(dir, { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts'))
       .map((file) => readFileSync(join(dir, file), 'utf8'))
@@ -337,14 +334,83 @@ describe('the known metrics', () => {
 
   it.for(Object.entries(METRICS).map(([app, names]) => ({ app, ...names })))(
     'are named in apps/$app',
-    ({ app, plain, histograms }, { skip }) => {
+    ({ app, plain, histograms }) => {
       const sources = sourcesOf(app);
-      if (sources === undefined) {
-        skip(`apps/${app} is not there yet`);
-      }
       for (const name of [...plain, ...histograms]) {
         expect(sources, `apps/${app} names ${name}`).toContain(`'${name}'`);
       }
     },
   );
+});
+
+const DOCKER_COMPOSE = 'docker-compose';
+const COMPOSE_FOUND = !spawnSync(DOCKER_COMPOSE, ['version']).error;
+const NO_COMPOSE =
+  "docker-compose is not on PATH: it comes with Debian's docker-compose package (apt-get install docker-compose)";
+
+const ComposeFile = z.object({
+  services: z.record(
+    z.string(),
+    z.object({ command: z.array(z.string()).optional(), healthcheck: z.unknown().optional() }),
+  ),
+});
+
+describe('compose files', () => {
+  // There is no Docker engine to run them here: they are checked as far as that allows.
+  it('compose.yaml and deploy/compose.monitoring.yaml pass docker-compose config', ({ skip }) => {
+    if (!COMPOSE_FOUND) {
+      if (TOOLS_REQUIRED) {
+        expect.fail(`${NO_COMPOSE}; NUDGE_CI_TOOLS is set, so it is required`);
+      }
+      skip(NO_COMPOSE);
+    }
+    // A copy with an empty .env (the worker's env_file), so a developer's own .env is neither
+    // needed nor read.
+    const dir = mkdtempSync(join(tmpdir(), 'nudge-compose-'));
+    try {
+      writeFileSync(join(dir, 'compose.yaml'), readFileSync(join(ROOT, 'compose.yaml')));
+      writeFileSync(
+        join(dir, 'compose.monitoring.yaml'),
+        readFileSync(join(DEPLOY, 'compose.monitoring.yaml')),
+      );
+      writeFileSync(join(dir, '.env'), '');
+      const config = (files: string[], env: Record<string, string>) => {
+        const { LIVECHAT_WEBHOOK_SECRETS: _s, GRAFANA_ADMIN_PASSWORD: _g, ...rest } = process.env;
+        return spawnSync(
+          DOCKER_COMPOSE,
+          [...files.flatMap((file) => ['-f', file]), 'config', '-q'],
+          { cwd: dir, encoding: 'utf8', env: { ...rest, ...env } },
+        );
+      };
+      const base = config(['compose.yaml'], { LIVECHAT_WEBHOOK_SECRETS: 'x' });
+      expect(base.status, base.stderr).toBe(0);
+      const monitored = config(['compose.yaml', 'compose.monitoring.yaml'], {
+        LIVECHAT_WEBHOOK_SECRETS: 'x',
+        GRAFANA_ADMIN_PASSWORD: 'y',
+      });
+      expect(monitored.status, monitored.stderr).toBe(0);
+      // A required setting left out is refused with its message.
+      const unset = config(['compose.yaml'], {});
+      expect(unset.status).not.toBe(0);
+      expect(unset.stderr).toContain('set LIVECHAT_WEBHOOK_SECRETS in .env');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("compose.yaml runs each app's tested entry point, each with a healthcheck", () => {
+    const { services } = ComposeFile.parse(parse(readFileSync(join(ROOT, 'compose.yaml'), 'utf8')));
+    const apps = Object.entries(services).flatMap(([name, service]) => {
+      const entry = /^apps\/([^/]+)\/dist\/main\.js$/.exec(service.command?.[1] ?? '')?.[1];
+      return entry ? [{ name, app: entry, healthcheck: service.healthcheck }] : [];
+    });
+    expect(apps.map(({ app }) => app).sort()).toEqual(['dashboard', 'ingest', 'worker']);
+    for (const { name, app, healthcheck } of apps) {
+      // The same file the tests start: the package's ./main export, built from src/main.ts.
+      const manifest = JSON.parse(readFileSync(join(ROOT, 'apps', app, 'package.json'), 'utf8'));
+      expect(manifest.exports['./main'].default, name).toBe('./dist/main.js');
+      expect(existsSync(join(ROOT, 'apps', app, 'src', 'main.ts')), name).toBe(true);
+      expect(healthcheck, name).toBeDefined();
+    }
+  });
 });
