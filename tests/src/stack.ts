@@ -38,6 +38,8 @@ export type StackOptions = {
   workers?: number;
   /** Extra worker environment (timings, concurrency). */
   workerEnv?: Record<string, string>;
+  /** Extra ingest environment. */
+  ingestEnv?: Record<string, string>;
   /** Rule settings for the organization (merged over short e2e defaults). */
   rules?: Record<string, unknown>;
   sandbox?: SandboxOptions;
@@ -65,7 +67,12 @@ export type Stack = {
   organizationId: string;
   botId: string;
   ingestUrl: string;
-  ingest: NodeProcess;
+  /** The running ingest (a new process after `restartIngest`). */
+  readonly ingest: NodeProcess;
+  /** Kills ingest (SIGKILL): webhooks find nobody until `restartIngest`. */
+  killIngest: () => Promise<void>;
+  /** Starts ingest again on the same port, with the same environment. */
+  restartIngest: () => Promise<void>;
   workers: NodeProcess[];
   relay: Relay;
   redisServer: RedisServer | undefined;
@@ -139,19 +146,18 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   });
   const { organizationId, clientId, accountId, pat } = sandbox.credentials;
 
-  const ingest = startNodeProcess({
-    entry: INGEST_MAIN,
-    env: {
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LIVECHAT_WEBHOOK_SECRETS: SECRET,
-      LOG_LEVEL: 'info',
-    },
-  });
+  const ingestEnv = {
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    HOST: '127.0.0.1',
+    LIVECHAT_WEBHOOK_SECRETS: SECRET,
+    LOG_LEVEL: 'info',
+    ...options.ingestEnv,
+  };
+  let ingest = startNodeProcess({ entry: INGEST_MAIN, env: { ...ingestEnv, PORT: '0' } });
   const listening = await ingest.waitForLine((line) => line.msg === 'listening');
-  const ingestUrl = `http://127.0.0.1:${String(listening.port)}/livechat/webhooks`;
+  const ingestPort = String(listening.port);
+  const ingestUrl = `http://127.0.0.1:${ingestPort}/livechat/webhooks`;
 
   const captured: Record<string, unknown>[] = [];
   const relayServer = createServer((req, res) => {
@@ -288,7 +294,17 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     organizationId,
     botId: bot.id,
     ingestUrl,
-    ingest,
+    get ingest() {
+      return ingest;
+    },
+    killIngest: async () => {
+      ingest.kill('SIGKILL');
+      await ingest.exited;
+    },
+    restartIngest: async () => {
+      ingest = startNodeProcess({ entry: INGEST_MAIN, env: { ...ingestEnv, PORT: ingestPort } });
+      await ingest.waitForLine((line) => line.msg === 'listening');
+    },
     workers,
     relay,
     redisServer,

@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadCliContext, publicUrlOf, webhookSecretOf } from './cli-context.js';
 import { runDemo } from './demo.js';
 import { runDoctor } from './doctor.js';
+import { runReconcile } from './reconcile.js';
 import { connectOnce } from './redis-probe.js';
 import { parseDuration, runReplay } from './replay.js';
 import { runSetup, SetupError } from './setup.js';
@@ -234,6 +235,32 @@ program
         perSecond: options.rate,
         out,
         progress: process.stderr.isTTY === true,
+      });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+program
+  .command('reconcile')
+  .description(
+    "after an outage longer than LiveChat's retries: read each organization's active chats and store again the webhooks they imply (the workers act once on what was lost)",
+  )
+  .requiredOption('--since <duration>', 'events created within this long (90s, 30m, 2h, 1d)')
+  .option('--rate <calls/s>', 'LiveChat calls per second', positive, 5)
+  .option('--dry-run', 'read LiveChat and count; store nothing')
+  .action(async (options: { since: string; rate: number; dryRun?: boolean }) => {
+    const context = await loadCliContext({ env: process.env });
+    const redis = await connectOnce(context.env.REDIS_URL);
+    try {
+      await runReconcile({
+        context,
+        redis,
+        prefix: context.env.QUEUE_PREFIX,
+        sinceMs: parseDuration(options.since),
+        perSecond: options.rate,
+        dryRun: options.dryRun === true,
+        out,
       });
     } finally {
       redis.disconnect();

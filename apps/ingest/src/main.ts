@@ -16,6 +16,7 @@ import {
   type Readiness,
 } from '@nudge/telemetry';
 import { createApp } from './app.js';
+import { startHeartbeat } from './heartbeat.js';
 import { createIngestMetrics } from './metrics.js';
 import { createSecretVerifier } from './secrets.js';
 import { createWebhookHandler } from './webhook.js';
@@ -91,6 +92,14 @@ const main = async () => {
     log.warn('redis not reachable at start: serving 503 until it is');
   }
 
+  const heartbeat = startHeartbeat({
+    redis,
+    key: createRedisKeys(config.QUEUE_PREFIX).ingestHeartbeat(),
+    gapMs: config.RECONCILE_AFTER_GAP_SECONDS * 1000,
+    requestReconcile: producer.requestReconcile,
+    log,
+  });
+
   let closing = false;
   const readiness: Readiness = async () => {
     if (closing) {
@@ -150,6 +159,7 @@ const main = async () => {
     // So answers from now on carry `Connection: close`.
     onStart: () => {
       closing = true;
+      heartbeat.stop();
     },
     release: [
       { name: 'queue', run: () => producer.close() },

@@ -1,5 +1,5 @@
 import type { NudgeRules } from '@nudge/config';
-import type { ChatJobIndex } from '@nudge/queues';
+import type { ChatJobIndex, LivechatEventJob } from '@nudge/queues';
 import type { AnyRule, JobOutcome, RuleSet } from '@nudge/rules';
 import type { RedisKeys } from '@nudge/runtime';
 import type { Logger } from '@nudge/telemetry';
@@ -28,11 +28,20 @@ export type WorkerContext = {
   reportSkippedEvent: SkippedEventReporter;
   /** Upper bound of one LiveChat call; sizes the chat lock. */
   livechatTimeoutMs: number;
+  /** Stores webhooks as ingest does (reconciling after an outage). */
+  storeWebhooks: (jobs: LivechatEventJob[]) => Promise<void>;
+  /** LiveChat calls a reconcile sweep may make per second. */
+  reconcileCallsPerSecond: number;
   log: Logger;
   now: () => number;
 };
 
 export const skipped = (reason: string): JobOutcome => ({ outcome: 'skipped', reason });
+
+/** What a job of the worker did: a rule's or the route step's outcome, or a sweep's. */
+export type WorkerOutcome =
+  | JobOutcome
+  | { outcome: 'reconciled'; organizations: number; chats: number; webhooks: number };
 
 /** The queue of a rule. */
 export const queueOf = (ctx: WorkerContext, rule: AnyRule): Queue => {

@@ -5,6 +5,11 @@ export {
   type LivechatClients,
 } from './livechat-clients.js';
 export {
+  type ReconcileOrganizationOptions,
+  type ReconcileResult,
+  reconcileOrganization,
+} from './reconcile.js';
+export {
   queuesOf,
   type RunningWorker,
   type StartWorkerOptions,

@@ -4,15 +4,15 @@ import {
   LivechatRetryableError,
   LivechatUnrecoverableError,
 } from '@nudge/livechat';
-import type { JobOutcome } from '@nudge/rules';
 import { Counter, Histogram, type Registry } from '@nudge/telemetry';
 import { UnrecoverableError } from 'bullmq';
 import { SendInProgressError } from './act-once.js';
+import type { WorkerOutcome } from './context.js';
 
 /** What the worker counts, served on /metrics. */
 export type WorkerMetrics = {
   /** A job attempt returned this outcome after `ms`. */
-  finished: (queue: string, outcome: JobOutcome, ms: number) => void;
+  finished: (queue: string, outcome: WorkerOutcome, ms: number) => void;
   /** A job attempt threw `err` after `ms` (it retries, pauses the queue, or fails for good). */
   failed: (queue: string, err: unknown, ms: number) => void;
   /** A delayed job (a timer) started `ms` after it was due. */
@@ -67,7 +67,7 @@ export const errorClass = (err: unknown): string => {
   return 'error';
 };
 
-const classOf = (outcome: JobOutcome): string =>
+const classOf = (outcome: WorkerOutcome): string =>
   outcome.outcome === 'skipped' || outcome.outcome === 'rescheduled'
     ? skipClass(outcome.reason)
     : '';

@@ -1,11 +1,10 @@
 import { LivechatRateLimitedError, LivechatUnrecoverableError } from '@nudge/livechat';
 import { UnrecoverableError } from '@nudge/queues';
-import type { JobOutcome } from '@nudge/rules';
 import { type Job, Worker } from 'bullmq';
-import type { WorkerContext } from './context.js';
+import type { WorkerContext, WorkerOutcome } from './context.js';
 import type { WorkerMetrics } from './metrics.js';
 
-export type Handler = (job: Job, ctx: WorkerContext) => Promise<JobOutcome>;
+export type Handler = (job: Job, ctx: WorkerContext) => Promise<WorkerOutcome>;
 
 type CreateProcessorOptions = {
   /** Job name → handler (the events queue routes every action with one handler: `*`). */
@@ -26,7 +25,7 @@ type CreateProcessorOptions = {
  */
 export const createProcessor =
   ({ handlers, ctx, rateLimit, rateLimitMs, metrics }: CreateProcessorOptions) =>
-  async (job: Job): Promise<JobOutcome> => {
+  async (job: Job): Promise<WorkerOutcome> => {
     const started = Date.now();
     const delay = job.opts.delay ?? 0;
     if (delay > 0 && job.attemptsStarted <= 1) {

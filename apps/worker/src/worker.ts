@@ -3,10 +3,13 @@ import type { NudgeRules, WorkerEnv } from '@nudge/config';
 import {
   assertQueueRedisPolicy,
   createChatJobIndex,
+  createEventProducer,
   createWorkerConnection,
   DEFAULT_JOB_OPTIONS,
   EVENTS_QUEUE,
+  type EventProducer,
   QUEUE_RETENTION,
+  RECONCILE_JOB,
   watchConnection,
 } from '@nudge/queues';
 import { type AnyRule, RULE_SET, type RuleSet } from '@nudge/rules';
@@ -20,6 +23,7 @@ import { createHealthServer, listen } from './health.js';
 import { createLivechatClients } from './livechat-clients.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { createProcessor, type Handler } from './processor.js';
+import { reconcileJob } from './reconcile-job.js';
 import { routeEvent } from './route-event.js';
 import { ruleHandlers } from './rule-jobs.js';
 import { createSkippedEventReporter } from './skipped-events.js';
@@ -81,12 +85,14 @@ const createContext = (
     queues,
     registry,
     metrics,
+    producer,
   }: {
     rules: NudgeRules;
     ruleSet: RuleSet<readonly AnyRule[]>;
     queues: ReadonlyMap<string, Queue>;
     registry: Registry;
     metrics: WorkerMetrics;
+    producer: EventProducer;
   },
 ): WorkerContext => {
   const prefix = config.QUEUE_PREFIX;
@@ -124,6 +130,10 @@ const createContext = (
     }),
     reportSkippedEvent,
     livechatTimeoutMs: config.LIVECHAT_TIMEOUT_MS,
+    storeWebhooks: async (jobs) => {
+      await Promise.all(jobs.map((job) => producer.enqueue(job)));
+    },
+    reconcileCallsPerSecond: config.RECONCILE_CALLS_PER_SECOND,
     log,
     now: Date.now,
   };
@@ -146,7 +156,9 @@ const createQueueWorker = (
 ): Worker => {
   const { config, redis, log, logError } = plumbing;
   const { name } = queue;
-  const handlers: Record<string, Handler> = rule ? ruleHandlers(rule) : { '*': routeEvent };
+  const handlers: Record<string, Handler> = rule
+    ? ruleHandlers(rule)
+    : { '*': routeEvent, [RECONCILE_JOB]: reconcileJob };
   const worker = new Worker(
     name,
     createProcessor({
@@ -262,7 +274,13 @@ export const startWorker = async ({
   const registry = createMetricsRegistry({ service: 'worker' });
   const metrics = createWorkerMetrics(registry);
   const queues = createQueues(queuesOf(ruleSet), plumbing);
-  const ctx = createContext(plumbing, { rules, ruleSet, queues, registry, metrics });
+  // Reconciling stores webhooks again, the way ingest does.
+  const producer = createEventProducer({
+    connection: redis,
+    prefix: config.QUEUE_PREFIX,
+    onError: (err) => plumbing.logError(err, 'queue error', EVENTS_QUEUE),
+  });
+  const ctx = createContext(plumbing, { rules, ruleSet, queues, registry, metrics, producer });
   const ruleOfQueue = new Map(ruleSet.rules.map((rule) => [rule.queue, rule]));
   const workers = queueNames.map((name) => {
     const queue = queues.get(name);
@@ -301,7 +319,10 @@ export const startWorker = async ({
             health.server.closeAllConnections();
           }),
       },
-      { name: 'queues', run: () => Promise.all([...queues.values()].map((q) => q.close())) },
+      {
+        name: 'queues',
+        run: () => Promise.all([...[...queues.values()].map((q) => q.close()), producer.close()]),
+      },
       // QUIT needs a live connection; while Redis is away there is nothing to say goodbye to.
       {
         name: 'redis',

@@ -65,6 +65,9 @@ export const IngestEnv = z.object({
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   // Longest a webhook waits for Redis before it is answered 503 (LiveChat waits ~10 s).
   ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(1_200),
+  // Ingest notes it is up in Redis every few seconds. A gap longer than this (every ingest
+  // down, or Redis) outlasts LiveChat's retries: the workers then reconcile. 0 turns it off.
+  RECONCILE_AFTER_GAP_SECONDS: z.coerce.number().min(0).default(30),
 });
 export type IngestEnv = z.output<typeof IngestEnv>;
 
@@ -97,6 +100,8 @@ const WorkerBaseEnv = z.object({
   // The worker's /healthz, /readyz and /metrics (0: any free port, logged at start).
   WORKER_METRICS_PORT: Port.default(3002),
   WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
+  // LiveChat calls per second a reconcile sweep (after an outage) may make.
+  RECONCILE_CALLS_PER_SECOND: z.coerce.number().positive().max(100).default(5),
 });
 
 /** The variable setting a rule queue's concurrency: `idle-reply` → CONCURRENCY_IDLE_REPLY. */

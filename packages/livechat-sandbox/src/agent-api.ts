@@ -199,6 +199,11 @@ const readPaging = (
 ): { query: JsonObject; offset: number; sortOrder: SortOrder; limit: number } => {
   const pageId = optionalString(body, 'page_id');
   if (pageId !== undefined) {
+    // "When paginating, filters provided in the first request are remembered … Providing a
+    // new filters object will result in a validation error."
+    if (body.filters !== undefined) {
+      throw validationError('`filters` cannot be given with `page_id`: the first page sets them');
+    }
     const page = decodePageId(pageId);
     const { offset, sort_order, limit, query } = page;
     if (

@@ -344,6 +344,13 @@ describe('list_chats and list_threads', () => {
     );
     expect(at(next.body, 'next_page_id')).toBeUndefined();
     expect(typeof at(next.body, 'previous_page_id')).toBe('string');
+    // Filters belong to the first page: new ones with a page_id are refused, as documented.
+    const refiltered = await agentCall(sandbox, 'list_chats', {
+      page_id: str(first.body, 'next_page_id'),
+      filters: { active: true },
+    });
+    expect(refiltered.status).toBe(400);
+    expect(errorOf(refiltered.body).type).toBe('validation');
   });
 
   it('list_threads: threads of a chat, newest first, documented shape', async () => {

@@ -79,3 +79,17 @@ export const LivechatEventJob = z.object({
   chatId: z.string().min(1).optional(),
 });
 export type LivechatEventJob = z.output<typeof LivechatEventJob>;
+
+/**
+ * A job of the events queue that is not a webhook: look for what webhooks lost in an outage
+ * (ingest or Redis down longer than LiveChat retries) and store it again. Its name can't be a
+ * LiveChat action (they have no dashes).
+ */
+export const RECONCILE_JOB = 'nudge-reconcile';
+export const ReconcileJob = z.object({
+  // Events created from this time on are looked for (ms since epoch).
+  sinceMs: z.number().int().nonnegative(),
+  // Why: the outage detected, or who asked.
+  reason: z.string(),
+});
+export type ReconcileJob = z.output<typeof ReconcileJob>;

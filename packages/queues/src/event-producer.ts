@@ -1,11 +1,23 @@
+import { hashedId } from '@nudge/runtime';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULT_JOB_OPTIONS, EVENTS_QUEUE, type LivechatEventJob } from './catalog.js';
+import {
+  DEFAULT_JOB_OPTIONS,
+  EVENTS_QUEUE,
+  type LivechatEventJob,
+  RECONCILE_JOB,
+  type ReconcileJob,
+} from './catalog.js';
 import { createChatJobIndex } from './chat-index.js';
 
 export type EventProducer = {
   /** Stores one webhook (once per dedupe key); resolves with the job id once Redis has it. */
   enqueue: (job: LivechatEventJob) => Promise<string>;
+  /**
+   * Asks the workers to look for what webhooks lost since `sinceMs`; once per `key` (the same
+   * outage seen twice asks once).
+   */
+  requestReconcile: (job: ReconcileJob, key: string) => Promise<void>;
   close: () => Promise<void>;
 };
 
@@ -36,7 +48,7 @@ export const createEventProducer = ({
   prefix,
   onError,
 }: CreateEventProducerOptions): EventProducer => {
-  const queue = new Queue<LivechatEventJob, unknown, string>(EVENTS_QUEUE, {
+  const queue = new Queue<LivechatEventJob | ReconcileJob, unknown, string>(EVENTS_QUEUE, {
     connection,
     prefix,
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
@@ -88,6 +100,14 @@ export const createEventProducer = ({
           setImmediate(flush);
         }
       }),
+    requestReconcile: async (job, key) => {
+      await queue.add(RECONCILE_JOB, job, {
+        jobId: hashedId('reconcile', key),
+        // One try: a failed sweep is visible in the dashboard and replayable, and a sweep
+        // retried while LiveChat rate-limits would only add to it.
+        attempts: 1,
+      });
+    },
     close: () => queue.close(),
   };
 };

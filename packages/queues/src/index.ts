@@ -8,6 +8,8 @@ export {
   QUEUE_RETENTION,
   type QueueName,
   queueNamesOf,
+  RECONCILE_JOB,
+  ReconcileJob,
 } from './catalog.js';
 export {
   type ChatJobEntry,

@@ -54,6 +54,8 @@ export const createRedisKeys = (prefix: string) => ({
   botToken: (name: string) => `${prefix}:bot-token:${name}`,
   /** Held by the one worker refreshing that bot's token. */
   botTokenLock: (name: string) => `${prefix}:bot-token-lock:${name}`,
+  /** When an ingest last stored its heartbeat (ms): a gap means webhooks may be lost. */
+  ingestHeartbeat: () => `${prefix}:ingest:heartbeat`,
   /** Ingest's readiness probe writes here: Redis must be writable, not merely reachable. */
   ingestReadiness: () => `${prefix}:ingest:readyz`,
 });
