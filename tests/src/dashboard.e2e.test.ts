@@ -330,6 +330,6 @@ describe('dashboard /metrics', () => {
     );
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true });
+    expect(await ready.json()).toEqual({ status: 'ready' });
   });
 });

@@ -49,7 +49,7 @@ describe('worker health and metrics', () => {
     expect(health.status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true });
+    expect(await ready.json()).toEqual({ status: 'ready' });
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 

@@ -2,7 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { type ChatJobIndex, retryFailedJob } from '@nudge/queues';
-import type { Logger, Readiness, Registry } from '@nudge/telemetry';
+import { type Logger, type Readiness, type Registry, readinessAnswer } from '@nudge/telemetry';
 import type { Queue } from 'bullmq';
 import cookieSession from 'cookie-session';
 import { csrfSync } from 'csrf-sync';
@@ -94,8 +94,8 @@ export const createDashboardApp = ({
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const state = await readiness();
-    res.status(state.ready ? 200 : 503).json(state);
+    const { status, body } = readinessAnswer(await readiness());
+    res.status(status).json(body);
   });
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());

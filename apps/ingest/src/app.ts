@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Logger, Readiness, Registry } from '@nudge/telemetry';
+import { type Logger, type Readiness, type Registry, readinessAnswer } from '@nudge/telemetry';
 import express, { type ErrorRequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 
@@ -36,12 +36,8 @@ export const createApp = ({
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const state = await readiness();
-    if (state.ready) {
-      res.json({ status: 'ready' });
-      return;
-    }
-    res.status(503).json({ status: 'not_ready', reason: state.reason });
+    const { status, body } = readinessAnswer(await readiness());
+    res.status(status).json(body);
   });
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { Readiness, Registry } from '@nudge/telemetry';
+import { type Readiness, type Registry, readinessAnswer } from '@nudge/telemetry';
 
 export type CreateHealthServerOptions = { registry: Registry; readiness: Readiness };
 
@@ -21,8 +21,11 @@ export const createHealthServer = ({ registry, readiness }: CreateHealthServerOp
       send(res, 200, { status: 'ok' });
     } else if (path === '/readyz') {
       readiness().then(
-        (state) => send(res, state.ready ? 200 : 503, state),
-        (err: unknown) => send(res, 503, { ready: false, reason: String(err) }),
+        (state) => {
+          const { status, body } = readinessAnswer(state);
+          send(res, status, body);
+        },
+        (err: unknown) => send(res, 503, { status: 'not_ready', reason: String(err) }),
       );
     } else if (path === '/metrics') {
       registry.metrics().then(

@@ -6,4 +6,4 @@ export {
   REDACT_PATHS,
 } from './logger.js';
 export { Counter, createMetricsRegistry, Gauge, Histogram, type Registry } from './metrics.js';
-export type { Readiness } from './probes.js';
+export { type Readiness, readinessAnswer } from './probes.js';
