@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -9,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   botEventsIn,
   chatEventsWithCustomId,
+  failedTagWhisper,
   only,
   PREFIX,
-  waitForFinishedJob,
 } from './e2e-helpers.js';
-import { type Stack, startStack } from './stack.js';
+import { listen, type Stack, startStack } from './stack.js';
 
 // The dashboard in a real browser (Debian's chromium, driven by playwright-core): nothing but
 // the probes without a login; after it, a chat's failed job found with its reason, retried from
@@ -53,22 +52,10 @@ const failed = {
   kept: { chatId: '', jobId: '' },
 };
 
-const isFailed = (job: Job) => job.failedReason !== undefined;
-
 /** A chat tagged `refund` whose whisper LiveChat refuses (validation: no retries). */
 const failedWhisper = async () => {
-  const { scenario, faults, credentials } = stack.sandbox;
-  faults.add({
-    action: 'send_event',
-    mode: 'error',
-    errorType: 'validation',
-    message: REFUSAL,
-    times: 1,
-  });
-  const chat = scenario.openChat({ agentIds: [credentials.agentId] });
-  scenario.tag({ chatId: chat.chatId, threadId: chat.threadId, tag: 'refund' });
-  const job = await waitForFinishedJob(stack, QUEUE, chat.chatId, isFailed);
-  return { chatId: chat.chatId, jobId: job.id ?? '' };
+  const { chatId, job } = await failedTagWhisper(stack, REFUSAL);
+  return { chatId, jobId: job.id ?? '' };
 };
 
 const stateOf = async (jobId: string) => (await stack.queue(QUEUE).getJob(jobId))?.getState();
@@ -105,16 +92,6 @@ const body = new URLSearchParams(${JSON.stringify(fields)});
 body.set('_csrf', decodeURIComponent(${stealToken}));
 fetch('${url}/chats/retry', { method: 'POST', mode: 'no-cors', credentials: 'include', body });
 </script>`;
-};
-
-const listen = async (server: Server): Promise<string> => {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') {
-    throw new Error('no port');
-  }
-  return `http://127.0.0.1:${address.port}`;
 };
 
 /** A context whose pages reach only this machine (bull-board links fonts from the web). */

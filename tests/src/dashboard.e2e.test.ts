@@ -2,7 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { startNodeProcess, waitFor } from '@nudge/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dashboardClient } from './dashboard-http.js';
-import { PREFIX, waitForBotEventsIn, waitForFinishedJob } from './e2e-helpers.js';
+import {
+  failedTagWhisper,
+  metricSample,
+  PREFIX,
+  waitForBotEventsIn,
+  waitForFinishedJob,
+} from './e2e-helpers.js';
 import { type Stack, startStack } from './stack.js';
 
 // The dashboard as an operator meets it, over HTTP: what it refuses to start with, its login,
@@ -250,31 +256,18 @@ describe('dashboard', () => {
     );
     expect(again.status).toBe(400);
 
-    const fault = stack.sandbox.faults.add({
-      action: 'send_event',
-      mode: 'error',
-      errorType: 'validation',
-      times: 1,
-    });
-    const refused = stack.sandbox.scenario.openChat({ agentIds: [agentId] });
-    stack.sandbox.scenario.tag({
-      chatId: refused.chatId,
-      threadId: refused.threadId,
-      tag: 'refund',
-    });
-    const failed = await waitForFinishedJob(stack, 'canned-responses', refused.chatId);
+    const { chatId: refusedChat, job: failed } = await failedTagWhisper(stack);
     expect(await failed.isFailed()).toBe(true);
-    stack.sandbox.faults.remove(fault.id);
     const path = `/queues/api/queues/canned-responses/${encodeURIComponent(failed.id ?? '')}/retry`;
     expect((await operator.request(path, { method: 'PUT' })).status).toBe(403);
     expect((await operator.request(path, { method: 'PUT', csrf: true })).status).toBe(204);
-    await waitForBotEventsIn(stack, refused.chatId, PREFIX.tag);
+    await waitForBotEventsIn(stack, refusedChat, PREFIX.tag);
     await waitFor(
       async () =>
         (await stack.queue('canned-responses').getJobState(failed.id ?? '')) === 'completed',
       { what: 'the retried job completed' },
     );
-    expect(stack.botEvents((event) => event.chatId === refused.chatId)).toHaveLength(1);
+    expect(stack.botEvents((event) => event.chatId === refusedChat)).toHaveLength(1);
   });
 });
 
@@ -288,16 +281,8 @@ describe('dashboard /metrics', () => {
   }, 30_000);
   afterAll(() => stack?.stop());
 
-  const gauge = async (name: string, labels: Record<string, string>) => {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-    const line = text
-      .split('\n')
-      .find(
-        (entry) => entry.startsWith(`${name}{`) && wanted.every((label) => entry.includes(label)),
-      );
-    return line === undefined ? undefined : Number(line.split(' ').at(-1));
-  };
+  const gauge = async (name: string, labels: Record<string, string>) =>
+    metricSample(await (await fetch(`${base}/metrics`)).text(), name, labels);
 
   it('serves queue depth by state, the oldest waiting job age and the workers connected, without a login', async () => {
     expect(await gauge('nudge_queue_workers', { queue: 'livechat-events' })).toBe(0);

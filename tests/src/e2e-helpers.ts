@@ -1,3 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chatIdOfJob } from '@nudge/cli';
 import { chatIdOfEnvelope } from '@nudge/livechat';
 import type { QueueName } from '@nudge/queues';
@@ -235,3 +241,78 @@ export const outcomeOf = (job: Job): Record<string, unknown> =>
  */
 export const elapse = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A chat tagged `refund` whose whisper LiveChat refuses once (a validation error: the
+ * canned-responses job fails at once, no retries); resolves with the chat and that job.
+ */
+export const failedTagWhisper = async (
+  stack: Stack,
+  message?: string,
+): Promise<{ chatId: string; threadId: string; job: Job }> => {
+  const { scenario, faults, credentials } = stack.sandbox;
+  const fault = faults.add({
+    action: 'send_event',
+    mode: 'error',
+    errorType: 'validation',
+    ...(message === undefined ? {} : { message }),
+    times: 1,
+  });
+  const chat = scenario.openChat({ agentIds: [credentials.agentId] });
+  scenario.tag({ chatId: chat.chatId, threadId: chat.threadId, tag: 'refund' });
+  const job = await waitForFinishedJob(
+    stack,
+    'canned-responses',
+    chat.chatId,
+    (finished) => finished.failedReason !== undefined,
+  );
+  faults.remove(fault.id);
+  return { chatId: chat.chatId, threadId: chat.threadId, job };
+};
+
+const CLI_MAIN = fileURLToPath(import.meta.resolve('@nudge/cli/main'));
+
+/** `nudge <args>` as a user runs it (in a directory of its own); its exit code and output. */
+export const runCli = async (
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number; output: string }> => {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    cwd: await mkdtemp(join(tmpdir(), 'nudge-cli-')),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const [code] = await once(child, 'exit');
+  return { code: code as number, output };
+};
+
+/**
+ * The value of the series `name{labels…}` in a Prometheus text exposition (other labels, e.g.
+ * the registry's `service`, may be there too), or undefined when absent.
+ */
+export const metricSample = (
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined => {
+  for (const line of text.split('\n')) {
+    const parsed = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
+    if (parsed?.[1] !== name) {
+      continue;
+    }
+    const found = Object.fromEntries(
+      [...(parsed[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) {
+      return Number(parsed[3]);
+    }
+  }
+  return undefined;
+};

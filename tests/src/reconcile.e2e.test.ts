@@ -1,14 +1,7 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { RECONCILE_JOB } from '@nudge/queues';
 import { waitFor } from '@nudge/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PREFIX, waitForBotEventsIn } from './e2e-helpers.js';
+import { botEventsIn, elapse, PREFIX, runCli, waitForBotEventsIn } from './e2e-helpers.js';
 import { type Stack, startStack } from './stack.js';
 
 // An outage longer than LiveChat's retries: ingest is down while the sandbox delivers, and
@@ -17,7 +10,6 @@ import { type Stack, startStack } from './stack.js';
 // every action due happens once; what was handled before the outage is not done again; a
 // second sweep on demand (`nudge reconcile`) adds nothing.
 
-const CLI_MAIN = fileURLToPath(import.meta.resolve('@nudge/cli/main'));
 const GAP_SECONDS = 2;
 
 let stack: Stack;
@@ -51,9 +43,6 @@ const drained = () =>
     { timeoutMs: 30_000, what: 'every queue drained' },
   );
 
-const botEventsIn = (chatId: string, prefix: string) =>
-  stack.botEvents((event) => event.chatId === chatId && event.customId.startsWith(prefix));
-
 describe('an outage longer than LiveChat retries', () => {
   it('ingest down while LiveChat delivers: once back, every due action happens once', async () => {
     const { agentId } = stack.sandbox.credentials;
@@ -80,7 +69,7 @@ describe('an outage longer than LiveChat retries', () => {
     expect(lost.some((delivery) => delivery.ok)).toBe(false);
     // The outage itself: it lasts longer than the gap that counts as one (not a wait for
     // anything to happen).
-    await delay(Math.max(0, GAP_SECONDS * 1000 + 500 - (Date.now() - down)));
+    await elapse(Math.max(0, GAP_SECONDS * 1000 + 500 - (Date.now() - down)));
 
     await stack.restartIngest();
     await waitForBotEventsIn(stack, waiting.chatId, PREFIX.idle);
@@ -98,31 +87,18 @@ describe('an outage longer than LiveChat retries', () => {
     expect(sweep.data.sinceMs).toBeLessThanOrEqual(down);
 
     await drained();
-    expect(botEventsIn(waiting.chatId, PREFIX.idle)).toHaveLength(1);
-    expect(botEventsIn(tagged.chatId, PREFIX.tag)).toHaveLength(1);
-    expect(botEventsIn(rated.chatId, PREFIX.rating)).toHaveLength(1);
-    expect(botEventsIn(answered.chatId, PREFIX.idle)).toHaveLength(0);
-    expect(botEventsIn(before.chatId, PREFIX.tag)).toHaveLength(1);
+    expect(botEventsIn(stack, waiting.chatId, PREFIX.idle)).toHaveLength(1);
+    expect(botEventsIn(stack, tagged.chatId, PREFIX.tag)).toHaveLength(1);
+    expect(botEventsIn(stack, rated.chatId, PREFIX.rating)).toHaveLength(1);
+    expect(botEventsIn(stack, answered.chatId, PREFIX.idle)).toHaveLength(0);
+    expect(botEventsIn(stack, before.chatId, PREFIX.tag)).toHaveLength(1);
     const total = stack.botEvents().length;
 
     // A second sweep, on demand: the same webhooks again, all known, nothing new.
-    const child = spawn(
-      process.execPath,
-      [CLI_MAIN, 'reconcile', '--since', '1h', '--rate', '100'],
-      {
-        cwd: await mkdtemp(join(tmpdir(), 'nudge-reconcile-')),
-        env: { ...process.env, ...stack.workerEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    const { code, output } = await runCli(
+      ['reconcile', '--since', '1h', '--rate', '100'],
+      stack.workerEnv,
     );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const [code] = await once(child, 'exit');
     expect(code, output).toBe(0);
     expect(output).toMatch(
       new RegExp(

@@ -1,20 +1,12 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runReplay } from '@nudge/cli';
 import { waitFor } from '@nudge/testing';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { botEventsIn, outcomeOf, PREFIX, waitForFinishedJob } from './e2e-helpers.js';
+import { botEventsIn, outcomeOf, PREFIX, runCli, waitForFinishedJob } from './e2e-helpers.js';
 import { type Stack, startStack } from './stack.js';
 
 // `nudge replay` over real failed jobs: each filter and --dry-run, the CLI itself, and a job
 // whose message LiveChat had in fact stored before the job failed: replayed, it sends nothing.
-
-const CLI_MAIN = fileURLToPath(import.meta.resolve('@nudge/cli/main'));
 
 let stack: Stack;
 let agentId: string;
@@ -83,22 +75,8 @@ const replay = (options: Omit<Parameters<typeof runReplay>[0], 'redis' | 'prefix
 const listOnly = { dryRun: true, confirm: async () => true, perSecond: 100, progress: false };
 
 /** `nudge replay …` as a user runs it; resolves with its exit code and output. */
-const cli = async (args: string[]) => {
-  const child = spawn(process.execPath, [CLI_MAIN, 'replay', ...args], {
-    cwd: await mkdtemp(join(tmpdir(), 'nudge-replay-')),
-    env: { ...process.env, REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: stack.prefix },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const [code] = await once(child, 'exit');
-  return { code: code as number, output };
-};
+const cli = (args: string[]) =>
+  runCli(['replay', ...args], { REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: stack.prefix });
 
 describe('nudge replay', () => {
   it('finds failed jobs by queue, age, chat and reason; --dry-run changes nothing', async () => {

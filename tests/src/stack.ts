@@ -117,7 +117,8 @@ const E2E_RULES = {
   },
 };
 
-const listen = async (server: Server): Promise<string> => {
+/** Listens on a free port of 127.0.0.1; resolves with the server's base URL. */
+export const listen = async (server: Server): Promise<string> => {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();

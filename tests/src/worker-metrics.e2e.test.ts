@@ -1,6 +1,12 @@
 import { waitFor } from '@nudge/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PREFIX, waitForBotEventsIn, waitForFinishedJob } from './e2e-helpers.js';
+import {
+  failedTagWhisper,
+  metricSample,
+  PREFIX,
+  waitForBotEventsIn,
+  waitForFinishedJob,
+} from './e2e-helpers.js';
 import { type Stack, startStack } from './stack.js';
 
 // A worker's /healthz, /readyz and /metrics after a run with sent, skipped and failed jobs, a
@@ -18,29 +24,6 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => stack?.stop());
 
-/**
- * The value of the series `name{labels…}` in a Prometheus text exposition (other labels, e.g.
- * the registry's `service`, may be there too), or undefined when absent.
- */
-const sample = (
-  text: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined => {
-  for (const line of text.split('\n')) {
-    const parsed = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
-    if (parsed?.[1] !== name) {
-      continue;
-    }
-    const found = Object.fromEntries(
-      [...(parsed[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) {
-      return Number(parsed[3]);
-    }
-  }
-  return undefined;
-};
 const scrape = async () => (await fetch(`${base}/metrics`)).text();
 
 describe('worker health and metrics', () => {
@@ -67,21 +50,8 @@ describe('worker health and metrics', () => {
     await waitForFinishedJob(stack, 'canned-responses', closed.chatId);
 
     // Failed: LiveChat refuses the whisper (validation: no retries).
-    const fault = stack.sandbox.faults.add({
-      action: 'send_event',
-      mode: 'error',
-      errorType: 'validation',
-      times: 1,
-    });
-    const refused = stack.sandbox.scenario.openChat({ agentIds: [agentId] });
-    stack.sandbox.scenario.tag({
-      chatId: refused.chatId,
-      threadId: refused.threadId,
-      tag: 'refund',
-    });
-    const failed = await waitForFinishedJob(stack, 'canned-responses', refused.chatId);
+    const { job: failed } = await failedTagWhisper(stack);
     expect(failed.failedReason).toBeDefined();
-    stack.sandbox.faults.remove(fault.id);
 
     // An event get_chat returns that doesn't parse (a file without its fields).
     stack.sandbox.scenario.injectEvent({
@@ -97,7 +67,7 @@ describe('worker health and metrics', () => {
         const scraped = await scrape();
         const counted = ['idle-reply', 'canned-responses'].every(
           (queue) =>
-            sample(scraped, 'nudge_jobs_total', { queue, outcome: 'sent', class: '' }) !==
+            metricSample(scraped, 'nudge_jobs_total', { queue, outcome: 'sent', class: '' }) !==
             undefined,
         );
         return counted ? scraped : undefined;
@@ -105,31 +75,33 @@ describe('worker health and metrics', () => {
       { what: 'the sending jobs counted in the metrics' },
     );
     const jobs = (queue: string, outcome: string, cls = '') =>
-      sample(text, 'nudge_jobs_total', { queue, outcome, class: cls });
+      metricSample(text, 'nudge_jobs_total', { queue, outcome, class: cls });
     expect(jobs('canned-responses', 'sent')).toBe(1);
     expect(jobs('canned-responses', 'skipped', 'thread_inactive')).toBe(1);
     expect(jobs('canned-responses', 'failed', 'livechat_validation')).toBe(1);
     expect(jobs('idle-reply', 'sent')).toBe(1);
     expect(jobs('livechat-events', 'routed')).toBeGreaterThanOrEqual(7);
     expect(
-      sample(text, 'nudge_job_duration_seconds_count', {
+      metricSample(text, 'nudge_job_duration_seconds_count', {
         queue: 'canned-responses',
         outcome: 'failed',
       }),
     ).toBe(1);
     expect(
-      sample(text, 'nudge_livechat_call_errors_total', {
+      metricSample(text, 'nudge_livechat_call_errors_total', {
         action: 'send_event',
         type: 'validation',
       }),
     ).toBe(1);
     // The tag whisper, the idle nudge and the refused one.
     expect(
-      sample(text, 'nudge_livechat_call_duration_seconds_count', { action: 'send_event' }),
+      metricSample(text, 'nudge_livechat_call_duration_seconds_count', { action: 'send_event' }),
     ).toBe(3);
-    expect(sample(text, 'nudge_timer_lateness_seconds_count', { queue: 'idle-reply' })).toBe(1);
+    expect(metricSample(text, 'nudge_timer_lateness_seconds_count', { queue: 'idle-reply' })).toBe(
+      1,
+    );
     expect(
-      sample(text, 'nudge_livechat_events_skipped_total', { reason: 'schema_mismatch' }),
+      metricSample(text, 'nudge_livechat_events_skipped_total', { reason: 'schema_mismatch' }),
     ).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });

@@ -2,7 +2,13 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { type ChatJobIndex, retryFailedJob } from '@nudge/queues';
-import { type Logger, type Readiness, type Registry, readinessAnswer } from '@nudge/telemetry';
+import {
+  type Logger,
+  probeMiddleware,
+  type Readiness,
+  type Registry,
+  requestLogger,
+} from '@nudge/telemetry';
 import type { Queue } from 'bullmq';
 import cookieSession from 'cookie-session';
 import { csrfSync } from 'csrf-sync';
@@ -13,7 +19,6 @@ import express, {
   type Response,
 } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { pinoHttp } from 'pino-http';
 import type { Credentials } from './auth.js';
 import { findChatJobs } from './chat-jobs.js';
 import { chatPage, loginPage } from './pages.js';
@@ -38,7 +43,6 @@ export type CreateDashboardAppOptions = {
 /** Where bull-board is served. */
 export const BOARD_PATH = '/queues';
 const LOGIN_WINDOW_MS = 15 * 60_000;
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 const UNSAFE = (method: string) => !['GET', 'HEAD', 'OPTIONS'].includes(method);
 /** The only writes the board allows: retrying one failed job, or a queue's failed jobs. */
 const RETRY_ONE = /^\/api\/queues\/([^/]+)\/([^/]+)\/retry$/;
@@ -79,7 +83,7 @@ export const createDashboardApp = ({
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxy);
-  app.use(pinoHttp({ logger: log, autoLogging: { ignore: (req) => PROBES.has(req.url ?? '') } }));
+  app.use(requestLogger(log));
   app.use((_req, res, next) => {
     res.set({
       'x-frame-options': 'DENY',
@@ -90,16 +94,7 @@ export const createDashboardApp = ({
   });
 
   // Probes answer without a login: orchestrators and Prometheus have none.
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const { status, body } = readinessAnswer(await readiness());
-    res.status(status).json(body);
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
-  });
+  app.use(probeMiddleware({ readiness, registry }));
 
   app.use(
     cookieSession({

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { DashboardEnv, loadConfig } from '@nudge/config';
 import {
@@ -8,7 +7,7 @@ import {
   QUEUE_NAMES,
   watchConnection,
 } from '@nudge/queues';
-import { installShutdown, runService } from '@nudge/runtime';
+import { runService, serveHttp } from '@nudge/runtime';
 import {
   createLogger,
   createMetricsRegistry,
@@ -88,57 +87,26 @@ const main = async () => {
     log,
   });
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, app);
-  installShutdown({
-    drain: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-    messages: {
-      start: 'shutting down: no new connections',
-      drained: 'open requests finished',
-      deadline: 'shutdown deadline passed: dropping open connections',
-    },
-    onDeadline: () => server.closeAllConnections(),
+  const port = await serveHttp({
+    server,
+    port: config.DASHBOARD_PORT,
+    host: config.DASHBOARD_HOST,
+    portVariable: 'DASHBOARD_PORT',
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    log,
     onStart: () => {
       closing = true;
     },
-    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    log,
     release: [
       {
         name: 'queues',
         run: () => Promise.all([...queues.values()].map((queue) => queue.close())),
       },
-      {
-        name: 'redis',
-        run: async () => (connection.isDown() ? redis.disconnect() : await redis.quit()),
-      },
+      { name: 'redis', run: connection.close },
     ],
     exit,
   });
-  try {
-    server.listen(config.DASHBOARD_PORT, config.DASHBOARD_HOST);
-    await once(server, 'listening');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      log.fatal(
-        { port: config.DASHBOARD_PORT },
-        `port ${config.DASHBOARD_PORT} is in use: set DASHBOARD_PORT to a free port`,
-      );
-      return exit(1);
-    }
-    throw err;
-  }
-  const address = server.address();
-  log.info(
-    {
-      port: typeof address === 'object' && address ? address.port : config.DASHBOARD_PORT,
-      host: config.DASHBOARD_HOST,
-      auth: config.DASHBOARD_AUTH,
-    },
-    'listening',
-  );
+  log.info({ port, host: config.DASHBOARD_HOST, auth: config.DASHBOARD_AUTH }, 'listening');
 };
 
 await runService(SERVICE, main);

@@ -1,7 +1,12 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { type Logger, type Readiness, type Registry, readinessAnswer } from '@nudge/telemetry';
+import {
+  type Logger,
+  probeMiddleware,
+  type Readiness,
+  type Registry,
+  requestLogger,
+} from '@nudge/telemetry';
 import express, { type ErrorRequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
 
 export type CreateAppOptions = {
   /** Path LiveChat posts to (registered as the webhook URL). */
@@ -11,8 +16,6 @@ export type CreateAppOptions = {
   registry: Registry;
   log: Logger;
 };
-
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * The ingest's request listener. Webhooks take a direct path to their handler: express's
@@ -30,18 +33,9 @@ export const createApp = ({
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(pinoHttp({ logger: log, autoLogging: { ignore: (req) => PROBES.has(req.url ?? '') } }));
+  app.use(requestLogger(log));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const { status, body } = readinessAnswer(await readiness());
-    res.status(status).json(body);
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
-  });
+  app.use(probeMiddleware({ readiness, registry }));
   app.all(webhookPath, (_req, res) => {
     res.set('allow', 'POST').status(405).json({ error: 'method_not_allowed', message: 'use POST' });
   });

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { IngestEnv, loadConfig } from '@nudge/config';
 import {
@@ -8,7 +7,7 @@ import {
   EvictionPolicyError,
   watchConnection,
 } from '@nudge/queues';
-import { createRedisKeys, installShutdown, REDIS_TTL_MS, runService } from '@nudge/runtime';
+import { createRedisKeys, REDIS_TTL_MS, runService, serveHttp } from '@nudge/runtime';
 import {
   createLogger,
   createMetricsRegistry,
@@ -141,19 +140,12 @@ const main = async () => {
     { headersTimeout: 10_000, requestTimeout: 15_000, keepAliveTimeout: 65_000 },
     createApp({ webhookPath: config.WEBHOOK_PATH, handleWebhook, readiness, registry, log }),
   );
-  installShutdown({
-    // In-flight webhooks finish first: their answers depend on Redis, so Redis closes last.
-    drain: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-    messages: {
-      start: 'shutting down: no new connections',
-      drained: 'in-flight requests finished',
-      deadline: 'shutdown deadline passed: dropping open connections',
-    },
-    onDeadline: () => server.closeAllConnections(),
+  // In-flight webhooks finish first: their answers depend on Redis, so Redis closes last.
+  const port = await serveHttp({
+    server,
+    port: config.PORT,
+    host: config.HOST,
+    portVariable: 'PORT',
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     log,
     // So answers from now on carry `Connection: close`.
@@ -163,32 +155,11 @@ const main = async () => {
     },
     release: [
       { name: 'queue', run: () => producer.close() },
-      // QUIT needs a live connection; while Redis is away there is nothing to say goodbye to.
-      {
-        name: 'redis',
-        run: async () => (connection.isDown() ? redis.disconnect() : await redis.quit()),
-      },
+      { name: 'redis', run: connection.close },
     ],
     exit,
   });
-  try {
-    server.listen(config.PORT, config.HOST);
-    await once(server, 'listening');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      log.fatal({ port: config.PORT }, `port ${config.PORT} is in use: set PORT to a free port`);
-      return exit(1);
-    }
-    throw err;
-  }
-  const address = server.address();
-  log.info(
-    {
-      port: typeof address === 'object' && address ? address.port : config.PORT,
-      webhookPath: config.WEBHOOK_PATH,
-    },
-    'listening',
-  );
+  log.info({ port, webhookPath: config.WEBHOOK_PATH }, 'listening');
 };
 
 await runService(SERVICE, main);

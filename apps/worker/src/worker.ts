@@ -13,13 +13,18 @@ import {
   watchConnection,
 } from '@nudge/queues';
 import { type AnyRule, RULE_SET, type RuleSet } from '@nudge/rules';
-import { createRedisKeys, createRedisTokenCache, type ShutdownStep } from '@nudge/runtime';
+import {
+  createRedisKeys,
+  createRedisTokenCache,
+  listenHttp,
+  type ShutdownStep,
+} from '@nudge/runtime';
 import { createMetricsRegistry, type Logger, type Registry } from '@nudge/telemetry';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createBotStatusGate } from './bot-status.js';
 import type { WorkerContext } from './context.js';
-import { createHealthServer, listen } from './health.js';
+import { createHealthServer } from './health.js';
 import { createLivechatClients } from './livechat-clients.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { createProcessor, type Handler } from './processor.js';
@@ -228,15 +233,11 @@ const startHealthServer = async (
         : { ready: false, reason: `not running: ${stopped.join(', ')}` };
     },
   });
-  const port = await listen(server, config.WORKER_METRICS_PORT, config.WORKER_METRICS_HOST).catch(
-    (err: NodeJS.ErrnoException) => {
-      throw err.code === 'EADDRINUSE'
-        ? new Error(
-            `port ${config.WORKER_METRICS_PORT} is in use: set WORKER_METRICS_PORT to a free port`,
-          )
-        : err;
-    },
-  );
+  const port = await listenHttp(server, {
+    port: config.WORKER_METRICS_PORT,
+    host: config.WORKER_METRICS_HOST,
+    portVariable: 'WORKER_METRICS_PORT',
+  });
   return { server, port };
 };
 
@@ -323,11 +324,7 @@ export const startWorker = async ({
         name: 'queues',
         run: () => Promise.all([...[...queues.values()].map((q) => q.close()), producer.close()]),
       },
-      // QUIT needs a live connection; while Redis is away there is nothing to say goodbye to.
-      {
-        name: 'redis',
-        run: async () => (connection.isDown() ? redis.disconnect() : await redis.quit()),
-      },
+      { name: 'redis', run: connection.close },
     ],
   };
 };

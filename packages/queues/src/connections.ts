@@ -43,6 +43,8 @@ export type ConnectionLogger = {
 export type ConnectionState = {
   /** True from the first failure until the connection is ready again. */
   isDown: () => boolean;
+  /** Says goodbye (QUIT) while connected; while Redis is away there is nobody to tell. */
+  close: () => Promise<void>;
 };
 
 /**
@@ -75,5 +77,14 @@ export const watchConnection = ({
       log.info('redis available again');
     }
   });
-  return { isDown: () => down };
+  return {
+    isDown: () => down,
+    close: async () => {
+      if (down) {
+        redis.disconnect();
+      } else {
+        await redis.quit();
+      }
+    },
+  };
 };

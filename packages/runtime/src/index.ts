@@ -1,4 +1,5 @@
 export { ConfigError } from './config-error.js';
+export { listenHttp, type ServeHttpOptions, serveHttp } from './http-service.js';
 export { fingerprint, hashedId } from './ids.js';
 export { describeIssues, formatIssue, formatIssues } from './issues.js';
 export {

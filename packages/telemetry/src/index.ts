@@ -6,4 +6,5 @@ export {
   REDACT_PATHS,
 } from './logger.js';
 export { Counter, createMetricsRegistry, Gauge, Histogram, type Registry } from './metrics.js';
-export { type Readiness, readinessAnswer } from './probes.js';
+export { answerProbe, PROBE_PATHS, probeMiddleware, type Readiness } from './probes.js';
+export { requestLogger } from './request-logger.js';
