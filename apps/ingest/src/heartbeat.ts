@@ -19,6 +19,9 @@ export type HeartbeatOptions = {
  * every ingest down, or Redis. The write that ends such a gap reads the previous note (SET …
  * GET, atomic, so one ingest sees each gap) and, when the gap outlasts `gapMs`, asks the
  * workers to reconcile from just before it began: LiveChat gave up on what it sent meanwhile.
+ * A heartbeat gone missing under a running ingest means Redis lost its data: the same ask,
+ * from this ingest's last beat (what Redis held, answered 200, is lost; reconciling finds
+ * what LiveChat still shows).
  */
 export const startHeartbeat = ({
   redis,
@@ -29,6 +32,10 @@ export const startHeartbeat = ({
   now = Date.now,
 }: HeartbeatOptions): { stop: () => void } => {
   const intervalMs = Math.min(5_000, Math.max(250, Math.floor(gapMs / 4)));
+  // The last beat this process stored: if Redis then answers with no heartbeat at all, it
+  // came back without its data (no AOF, a new node): whatever it held is gone, webhooks
+  // already answered 200 included.
+  let stored: number | undefined;
   const beat = async () => {
     if (redis.status !== 'ready') {
       return;
@@ -36,6 +43,19 @@ export const startHeartbeat = ({
     try {
       const at = now();
       const previous = await redis.set(key, String(at), 'GET');
+      const before = stored;
+      stored = at;
+      if (previous === null && before !== undefined && gapMs > 0) {
+        log.error(
+          { since: new Date(before).toISOString() },
+          'redis lost its data (the heartbeat is gone): asking the workers to reconcile',
+        );
+        await requestReconcile(
+          { sinceMs: Math.max(0, before - intervalMs), reason: 'redis lost its data' },
+          `lost-${before}`,
+        );
+        return;
+      }
       const last = previous === null ? Number.NaN : Number(previous);
       if (gapMs > 0 && Number.isFinite(last) && at - last > gapMs) {
         const gapSeconds = Math.round((at - last) / 1000);

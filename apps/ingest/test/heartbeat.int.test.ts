@@ -50,4 +50,38 @@ describe('ingest heartbeat', () => {
     expect((await afterGap(undefined)).asked).toEqual([]);
     expect((await afterGap(60_000, 0)).asked).toEqual([]);
   });
+
+  it('asks for a reconcile when the heartbeat it stored is gone (Redis lost its data)', async () => {
+    const key = createRedisKeys(createTestPrefix()).ingestHeartbeat();
+    let now = 1_800_000_000_000;
+    const asked: { job: ReconcileJob; key: string }[] = [];
+    const heartbeat = startHeartbeat({
+      redis,
+      key,
+      gapMs: 1_000,
+      requestReconcile: async (job, onceKey) => {
+        asked.push({ job, key: onceKey });
+      },
+      log,
+      now: () => now,
+    });
+    try {
+      await waitFor(async () => (await redis.get(key)) === String(now), { what: 'the first beat' });
+      const lastBeat = now;
+      await redis.del(key);
+      now += 1_000;
+      await waitFor(async () => (await redis.get(key)) === String(now), {
+        what: 'a beat after the loss',
+      });
+      expect(asked).toEqual([
+        {
+          job: { sinceMs: lastBeat - 250, reason: 'redis lost its data' },
+          key: `lost-${lastBeat}`,
+        },
+      ]);
+    } finally {
+      heartbeat.stop();
+      await redis.del(key);
+    }
+  });
 });
