@@ -12,6 +12,13 @@ export {
   StoredRoutingStatus,
   StoredUserType,
 } from './redis-keys.js';
+export {
+  createRedisLayout,
+  hashTagOf,
+  isRedisCluster,
+  type RedisClient,
+  type RedisLayout,
+} from './redis-layout.js';
 export { releaseLock, tryLock } from './redis-lock.js';
 export { runService } from './run-service.js';
 export { type InstallShutdownOptions, installShutdown, type ShutdownStep } from './shutdown.js';

@@ -4,8 +4,9 @@ import { hashedId } from './ids.js';
 // ─────────────────────────────────────────────────────────────────────────────────────────
 // EVERY REDIS KEY NUDGE OWNS (besides BullMQ's own), in one place. Key names are data in
 // Redis: renaming one orphans what is stored under the old name and, for the chat lock, lets
-// old and new workers act in one chat at once during a rolling deploy. All live under the
-// queue prefix, so a Redis Cluster hash-tag prefix keeps them on the queues' slot.
+// old and new workers act in one chat at once during a rolling deploy. All live under one
+// prefix (`RedisLayout.keyPrefix`: QUEUE_PREFIX on one Redis, one hash tag on a Redis Cluster),
+// so every multi-key command over them stays in one cluster slot.
 // ─────────────────────────────────────────────────────────────────────────────────────────
 
 const HOUR_MS = 60 * 60_000;
@@ -27,7 +28,7 @@ export const REDIS_TTL_MS = {
 
 export type RedisKeys = ReturnType<typeof createRedisKeys>;
 
-/** The keys under one queue prefix. */
+/** Nudge's keys under `prefix` (a `RedisLayout`'s `keyPrefix`). */
 export const createRedisKeys = (prefix: string) => ({
   /** "Claimed": the webhook event with this dedupe key is being or was handled. */
   dedupe: (dedupeKey: string) => `${prefix}:dedupe:${dedupeKey}`,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-layout.js';
 
 // A lock is a key holding its holder's random token (SET NX PX); only the holder deletes it
 // (compare-and-delete), so a holder whose lock expired never frees someone else's.
@@ -9,7 +9,7 @@ return 0`;
 
 /** Takes the lock for `ttlMs`: its token, or undefined when another holds it. */
 export const tryLock = async (
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   ttlMs: number,
 ): Promise<string | undefined> => {
@@ -19,6 +19,10 @@ export const tryLock = async (
 };
 
 /** Releases the lock if `token` still holds it. */
-export const releaseLock = async (redis: Redis, key: string, token: string): Promise<void> => {
+export const releaseLock = async (
+  redis: RedisClient,
+  key: string,
+  token: string,
+): Promise<void> => {
   await redis.eval(RELEASE, 1, key, token);
 };

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createRedisKeys, parseStoredJson } from './redis-keys.js';
+import type { RedisClient } from './redis-layout.js';
 import { releaseLock, tryLock } from './redis-lock.js';
 
 /** A bot token as stored: when LiveChat stops accepting it, and when we stop using it. */
@@ -21,8 +21,8 @@ export type RedisTokenCache = {
 };
 
 export type CreateRedisTokenCacheOptions = {
-  redis: Redis;
-  /** The queue prefix: keys are its `botToken` and `botTokenLock` keys. */
+  redis: RedisClient;
+  /** The prefix of Nudge's keys (`RedisLayout.keyPrefix`): its `botToken` and `botTokenLock` keys. */
   prefix: string;
 };
 
