@@ -25,18 +25,75 @@ export const LogEnv = z.object({
   LOG_PRETTY: BoolEnv.default(false),
 });
 
-export const RedisEnv = z.object({
+const REDIS_URL = /^rediss?:\/\/[^\s,]+$/;
+
+const urlsOf = (value: string): string[] => value.split(',').map((url) => url.trim());
+
+const RedisShape = {
   // The Redis holding the queues. Must run with maxmemory-policy noeviction (checked at start).
+  // With REDIS_CLUSTER=true: one or more nodes of the cluster, comma-separated (the rest are
+  // discovered); the first URL's user, password and TLS apply to every node.
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, 'expected redis:// or rediss:// URL')
+    .refine((value) => urlsOf(value).every((url) => REDIS_URL.test(url)), {
+      message: 'expected redis:// or rediss:// URL (comma-separated nodes with REDIS_CLUSTER=true)',
+    })
     .default('redis://127.0.0.1:6379'),
-  // BullMQ key prefix. On Redis Cluster use a hash tag, e.g. {nudge}.
+  // REDIS_URL is a Redis Cluster: each queue gets a hash tag of its own (see README).
+  REDIS_CLUSTER: BoolEnv.default(false),
+  // BullMQ key prefix (and of Nudge's own keys). On a Redis Cluster Nudge adds hash tags
+  // itself; a prefix with its own ({nudge}) keeps everything in that one slot.
   QUEUE_PREFIX: z
     .string()
     .regex(/^[^:\s]+$/, 'no colons or spaces')
     .default('nudge'),
-});
+};
+
+type RedisSettings = { REDIS_URL: string; REDIS_CLUSTER: boolean; QUEUE_PREFIX: string };
+
+/** What REDIS_URL, REDIS_CLUSTER and QUEUE_PREFIX must agree on; added to every app's schema. */
+const checkRedisSettings = (env: RedisSettings, ctx: z.RefinementCtx): void => {
+  const urls = urlsOf(env.REDIS_URL);
+  if (!urls.every((url) => REDIS_URL.test(url))) {
+    return; // said by REDIS_URL's own check
+  }
+  if (!env.REDIS_CLUSTER) {
+    if (urls.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'several URLs are for a Redis Cluster: set REDIS_CLUSTER=true, or give one URL',
+      });
+    }
+    return;
+  }
+  if (urls.some((url) => !/^rediss?:\/\/[^/]*(\/0?)?$/.test(url))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REDIS_URL'],
+      message: 'a Redis Cluster has database 0 only: drop the /<database> from REDIS_URL',
+    });
+  }
+  if (new Set(urls.map((url) => url.startsWith('rediss:'))).size > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REDIS_URL'],
+      message: "mixes redis:// and rediss://: a cluster's nodes share one TLS setting",
+    });
+  }
+  const braces = env.QUEUE_PREFIX.replace(/^[^{}]*\{[^{}]+\}[^{}]*$/, '');
+  if (/[{}]/.test(braces)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['QUEUE_PREFIX'],
+      message:
+        'on a Redis Cluster braces only as one hash tag, e.g. {nudge}; or none, and Nudge tags each queue',
+    });
+  }
+};
+
+/** REDIS_URL, REDIS_CLUSTER and QUEUE_PREFIX (what `nudge replay` needs). */
+export const RedisEnv = z.object(RedisShape).superRefine(checkRedisSettings);
 
 export const ShutdownEnv = z.object({
   // How long SIGTERM waits for in-flight work before forcing the exit.
@@ -44,31 +101,33 @@ export const ShutdownEnv = z.object({
 });
 
 /** Environment of apps/ingest. */
-export const IngestEnv = z.object({
-  ...RedisEnv.shape,
-  ...LogEnv.shape,
-  ...ShutdownEnv.shape,
-  // HTTP port for webhooks, /healthz, /readyz and /metrics.
-  PORT: Port.default(3000),
-  // Interface to bind.
-  HOST: z.string().default('0.0.0.0'),
-  // Path LiveChat posts to; the URL you register is https://<host><WEBHOOK_PATH>.
-  WEBHOOK_PATH: z
-    .string()
-    .regex(/^\/[^?#\s]*$/, 'a path starting with /')
-    .default('/livechat/webhooks'),
-  // Comma-separated list of accepted webhook secret_key values. Several during rotation.
-  LIVECHAT_WEBHOOK_SECRETS: CommaList.pipe(
-    z.array(z.string()).min(1, 'at least one secret is required'),
-  ),
-  // Largest webhook body accepted; bigger ones get 413. incoming_chat carries a whole thread.
-  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
-  // Longest a webhook waits for Redis before it is answered 503 (LiveChat waits ~10 s).
-  ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(1_200),
-  // Ingest notes it is up in Redis every few seconds. A gap longer than this (every ingest
-  // down, or Redis) outlasts LiveChat's retries: the workers then reconcile. 0 turns it off.
-  RECONCILE_AFTER_GAP_SECONDS: z.coerce.number().min(0).default(30),
-});
+export const IngestEnv = z
+  .object({
+    ...RedisShape,
+    ...LogEnv.shape,
+    ...ShutdownEnv.shape,
+    // HTTP port for webhooks, /healthz, /readyz and /metrics.
+    PORT: Port.default(3000),
+    // Interface to bind.
+    HOST: z.string().default('0.0.0.0'),
+    // Path LiveChat posts to; the URL you register is https://<host><WEBHOOK_PATH>.
+    WEBHOOK_PATH: z
+      .string()
+      .regex(/^\/[^?#\s]*$/, 'a path starting with /')
+      .default('/livechat/webhooks'),
+    // Comma-separated list of accepted webhook secret_key values. Several during rotation.
+    LIVECHAT_WEBHOOK_SECRETS: CommaList.pipe(
+      z.array(z.string()).min(1, 'at least one secret is required'),
+    ),
+    // Largest webhook body accepted; bigger ones get 413. incoming_chat carries a whole thread.
+    WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+    // Longest a webhook waits for Redis before it is answered 503 (LiveChat waits ~10 s).
+    ACK_TIMEOUT_MS: z.coerce.number().int().positive().default(1_200),
+    // Ingest notes it is up in Redis every few seconds. A gap longer than this (every ingest
+    // down, or Redis) outlasts LiveChat's retries: the workers then reconcile. 0 turns it off.
+    RECONCILE_AFTER_GAP_SECONDS: z.coerce.number().min(0).default(30),
+  })
+  .superRefine(checkRedisSettings);
 export type IngestEnv = z.output<typeof IngestEnv>;
 
 const Concurrency = z.coerce.number().int().min(1).max(1_000).default(10);
@@ -84,7 +143,7 @@ export const LivechatEnv = z.object({
 });
 
 const WorkerBaseEnv = z.object({
-  ...RedisEnv.shape,
+  ...RedisShape,
   ...LogEnv.shape,
   ...ShutdownEnv.shape,
   ...LivechatEnv.shape,
@@ -117,27 +176,32 @@ export type WorkerEnv = z.output<typeof WorkerBaseEnv> & {
 export const workerEnvFor = (rules: readonly AnyRule[]): z.ZodType<WorkerEnv> =>
   WorkerBaseEnv.extend(
     Object.fromEntries(rules.map((rule) => [concurrencyVariable(rule.queue), Concurrency])),
-  ).transform(
-    (env): WorkerEnv => ({
-      ...(env as unknown as z.output<typeof WorkerBaseEnv>),
-      ruleConcurrency: Object.fromEntries(
-        rules.map((rule) => [rule.queue, Number(env[concurrencyVariable(rule.queue)])]),
-      ),
-    }),
-  );
+  )
+    // The index signature of the rule variables hides the base keys from the type (not the value).
+    .superRefine((env, ctx) => checkRedisSettings(env as unknown as RedisSettings, ctx))
+    .transform(
+      (env): WorkerEnv => ({
+        ...(env as unknown as z.output<typeof WorkerBaseEnv>),
+        ruleConcurrency: Object.fromEntries(
+          rules.map((rule) => [rule.queue, Number(env[concurrencyVariable(rule.queue)])]),
+        ),
+      }),
+    );
 
 /** Environment of apps/worker. */
 export const WorkerEnv = workerEnvFor(RULES);
 
 /** Environment of the `nudge` commands that talk to LiveChat and Redis (setup, doctor, …). */
-export const CliEnv = z.object({
-  ...RedisEnv.shape,
-  ...LivechatEnv.shape,
-  // The secret_key webhooks carry; setup registers the first one (several during rotation).
-  LIVECHAT_WEBHOOK_SECRETS: CommaList.optional(),
-  // Where LiveChat reaches ingest: https://<host><WEBHOOK_PATH> (or --url).
-  NUDGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-});
+export const CliEnv = z
+  .object({
+    ...RedisShape,
+    ...LivechatEnv.shape,
+    // The secret_key webhooks carry; setup registers the first one (several during rotation).
+    LIVECHAT_WEBHOOK_SECRETS: CommaList.optional(),
+    // Where LiveChat reaches ingest: https://<host><WEBHOOK_PATH> (or --url).
+    NUDGE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .superRefine(checkRedisSettings);
 export type CliEnv = z.output<typeof CliEnv>;
 
 /** A bcrypt hash, as bcrypt libraries write it (`$2b$12$` + 53 characters). */
@@ -160,7 +224,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 /** Environment of apps/dashboard. */
 export const DashboardEnv = z
   .object({
-    ...RedisEnv.shape,
+    ...RedisShape,
     ...LogEnv.shape,
     ...ShutdownEnv.shape,
     // HTTP port of the dashboard (and its /healthz, /readyz, /metrics).
@@ -189,6 +253,7 @@ export const DashboardEnv = z
     // Failed logins each client may make per 15 minutes.
     DASHBOARD_LOGIN_ATTEMPTS: z.coerce.number().int().positive().default(10),
   })
+  .superRefine(checkRedisSettings)
   .superRefine((env, ctx) => {
     if (env.DASHBOARD_AUTH === 'on') {
       if (env.DASHBOARD_USERS === undefined && env.DASHBOARD_PASSWORD === undefined) {
