@@ -1,6 +1,5 @@
-import { createRedisKeys, REDIS_TTL_MS } from '@nudge/runtime';
+import { createRedisKeys, REDIS_TTL_MS, type RedisClient } from '@nudge/runtime';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 /**
  * Which jobs are about which LiveChat chat: one sorted set per chat (`chatJobs` in the Redis
@@ -25,8 +24,11 @@ export type ChatJobIndex = {
   forget: (chatId: string, jobs: readonly IndexedJob[]) => Promise<void>;
 };
 
+// On a Redis Cluster the index keys of every chat share one hash tag (`RedisLayout.keyPrefix`),
+// so `add`'s pipeline, which spans chats, goes to one node (ioredis requires it).
+/** The index under `prefix`, the prefix of Nudge's keys (`RedisLayout.keyPrefix`). */
 export const createChatJobIndex = (
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   now: () => number = Date.now,
 ): ChatJobIndex => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRedisKeys, hashedId, REDIS_TTL_MS } from '@nudge/runtime';
-import type { Redis } from 'ioredis';
+import { createRedisKeys, hashedId, REDIS_TTL_MS, type RedisClient } from '@nudge/runtime';
 
 // LiveChat sends no delivery id and retries (timeouts, non-200s), so duplicates are told apart
 // by the event itself. These are the natural ids per action; `undefined` parts (a payload that
@@ -86,8 +85,8 @@ export const deriveDedupeKey = ({ organizationId, action, payload }: DedupeInput
 export type ClaimResult = 'first' | 'same' | 'duplicate';
 
 export type ClaimDeliveryOptions = {
-  redis: Redis;
-  /** The BullMQ prefix the queues use (keys stay beside them, e.g. on one Cluster slot). */
+  redis: RedisClient;
+  /** The prefix of Nudge's keys (`RedisLayout.keyPrefix`). */
   prefix: string;
   dedupeKey: string;
   action: string;

@@ -1,6 +1,5 @@
-import { hashedId } from '@nudge/runtime';
+import { hashedId, type RedisClient, type RedisLayout } from '@nudge/runtime';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   DEFAULT_JOB_OPTIONS,
   EVENTS_QUEUE,
@@ -23,8 +22,9 @@ export type EventProducer = {
 
 export type CreateEventProducerOptions = {
   /** A producer connection (`createProducerConnection`); the caller owns and closes it. */
-  connection: Redis;
-  prefix: string;
+  connection: RedisClient;
+  /** Where the queue's and the chat index's keys live. */
+  layout: RedisLayout;
   onError: (err: Error) => void;
 };
 
@@ -45,16 +45,16 @@ type Pending = {
  */
 export const createEventProducer = ({
   connection,
-  prefix,
+  layout,
   onError,
 }: CreateEventProducerOptions): EventProducer => {
   const queue = new Queue<LivechatEventJob | ReconcileJob, unknown, string>(EVENTS_QUEUE, {
     connection,
-    prefix,
+    prefix: layout.queuePrefix(EVENTS_QUEUE),
     defaultJobOptions: DEFAULT_JOB_OPTIONS,
   });
   queue.on('error', onError);
-  const chatJobs = createChatJobIndex(connection, prefix);
+  const chatJobs = createChatJobIndex(connection, layout.keyPrefix);
 
   let batch: Pending[] = [];
   const flush = () => {

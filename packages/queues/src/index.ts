@@ -21,6 +21,8 @@ export {
 export {
   type ConnectionLogger,
   type ConnectionState,
+  type ConnectionTarget,
+  clusterSeedsOf,
   createProducerConnection,
   createWorkerConnection,
   type ProducerConnectionOptions,

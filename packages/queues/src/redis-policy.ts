@@ -1,22 +1,29 @@
-import type { Redis } from 'ioredis';
+import { isRedisCluster, type RedisClient } from '@nudge/runtime';
+import type { Cluster, Redis } from 'ioredis';
 
 export type RedisPolicyReport = {
-  /** `maxmemory_policy` from INFO, or undefined when INFO doesn't say (some managed Redis). */
+  /**
+   * `maxmemory_policy` from INFO, or undefined when INFO doesn't say (some managed Redis). On
+   * a cluster: the first primary's that is not `noeviction`, else undefined if any primary
+   * doesn't say, else `noeviction`.
+   */
   evictionPolicy: string | undefined;
-  /** False when AOF is off: a Redis restart then loses accepted webhooks. */
+  /** False when AOF is off (on any primary): a Redis restart then loses accepted webhooks. */
   aofEnabled: boolean | undefined;
+  /** On a cluster: the primary (`host:port`) the report's worst finding is about. */
+  node?: string;
+  /** How many servers were read: 1, or a cluster's primaries. */
+  servers: number;
 };
+
+type ServerPolicy = { evictionPolicy: string | undefined; aofEnabled: boolean | undefined };
 
 const infoField = (info: string, field: string): string | undefined => {
   const match = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
   return match?.[1]?.trim();
 };
 
-/**
- * Reads the settings a queue's Redis must have. Uses INFO, which managed Redis services
- * allow even where CONFIG GET is disabled.
- */
-export const readRedisPolicy = async (redis: Redis): Promise<RedisPolicyReport> => {
+const readServerPolicy = async (redis: Redis): Promise<ServerPolicy> => {
   const [memory, persistence] = await Promise.all([
     redis.info('memory'),
     redis.info('persistence'),
@@ -28,26 +35,74 @@ export const readRedisPolicy = async (redis: Redis): Promise<RedisPolicyReport> 
   };
 };
 
+/** Resolves once the cluster knows its slots (waiting as long as it takes), rejects if it ends. */
+const clusterReady = (cluster: Cluster): Promise<void> =>
+  cluster.status === 'ready'
+    ? Promise.resolve()
+    : new Promise((resolve, reject) => {
+        const ready = () => {
+          cluster.off('end', ended);
+          resolve();
+        };
+        const ended = () => {
+          cluster.off('ready', ready);
+          reject(new Error('redis cluster connection closed'));
+        };
+        cluster.once('ready', ready);
+        cluster.once('end', ended);
+      });
+
+const nameOf = (node: Redis): string => `${node.options.host ?? '?'}:${node.options.port ?? '?'}`;
+
+/**
+ * Reads the settings a queue's Redis must have; on a Redis Cluster, of every primary (each
+ * holds some queues). Uses INFO, which managed Redis services allow even where CONFIG GET is
+ * disabled.
+ */
+export const readRedisPolicy = async (redis: RedisClient): Promise<RedisPolicyReport> => {
+  if (!isRedisCluster(redis)) {
+    return { ...(await readServerPolicy(redis)), servers: 1 };
+  }
+  await clusterReady(redis);
+  const primaries = redis.nodes('master');
+  const policies = await Promise.all(primaries.map(readServerPolicy));
+  const read = policies.map((policy, i) => ({ ...policy, node: nameOf(primaries[i] as Redis) }));
+  const evicting = read.find(
+    (policy) => policy.evictionPolicy !== undefined && policy.evictionPolicy !== 'noeviction',
+  );
+  const unknown = read.find((policy) => policy.evictionPolicy === undefined);
+  const noAof = read.find((policy) => policy.aofEnabled === false);
+  const aofUnknown = read.find((policy) => policy.aofEnabled === undefined);
+  const worst = evicting ?? unknown ?? noAof;
+  return {
+    evictionPolicy: (evicting ?? unknown ?? read[0])?.evictionPolicy,
+    aofEnabled: noAof ? false : aofUnknown || read.length === 0 ? undefined : true,
+    ...(worst ? { node: worst.node } : {}),
+    servers: read.length,
+  };
+};
+
 /** Thrown when Redis would evict queue keys: jobs and locks would silently vanish. */
 export class EvictionPolicyError extends Error {
-  constructor(policy: string) {
+  constructor(policy: string, node?: string) {
     super(
-      `Redis maxmemory-policy is "${policy}", but queues need "noeviction": with any other policy ` +
+      `Redis maxmemory-policy is "${policy}"${node ? ` on cluster primary ${node}` : ''}, but queues need "noeviction": with any other policy ` +
         'Redis may delete jobs and locks under memory pressure. Set `maxmemory-policy noeviction` ' +
-        "(redis.conf, CONFIG SET, or your provider's parameter group) and start again.",
+        `(redis.conf, CONFIG SET, or your provider's parameter group${node ? ', on every shard' : ''}) and start again.`,
     );
     this.name = 'EvictionPolicyError';
   }
 }
 
 /**
- * Throws `EvictionPolicyError` unless Redis runs with `noeviction`. Returns the report so the
- * caller can warn about what is merely unwise (AOF off, policy unreadable).
+ * Throws `EvictionPolicyError` unless Redis (every primary of a cluster) runs with
+ * `noeviction`. Returns the report so the caller can warn about what is merely unwise (AOF
+ * off, policy unreadable).
  */
-export const assertQueueRedisPolicy = async (redis: Redis): Promise<RedisPolicyReport> => {
+export const assertQueueRedisPolicy = async (redis: RedisClient): Promise<RedisPolicyReport> => {
   const report = await readRedisPolicy(redis);
   if (report.evictionPolicy !== undefined && report.evictionPolicy !== 'noeviction') {
-    throw new EvictionPolicyError(report.evictionPolicy);
+    throw new EvictionPolicyError(report.evictionPolicy, report.node);
   }
   return report;
 };

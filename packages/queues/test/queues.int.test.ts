@@ -1,4 +1,5 @@
 import { FIXTURES } from '@nudge/livechat/testing';
+import { createRedisLayout } from '@nudge/runtime';
 import {
   connectRedis,
   createTestPrefix,
@@ -43,7 +44,7 @@ describe('createEventProducer', () => {
     const errors: Error[] = [];
     const producer = createEventProducer({
       connection,
-      prefix,
+      layout: createRedisLayout(prefix),
       onError: (err) => errors.push(err),
     });
     const queue = new Queue(QUEUE_NAMES.livechatEvents, { connection: redis, prefix });
