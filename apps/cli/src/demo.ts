@@ -4,7 +4,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { chatIdOfEnvelope } from '@nudge/livechat';
 import { createScenarioClient, sentMessagesOf, type WebhookEntry } from '@nudge/livechat-sandbox';
 import { QUEUE_NAMES } from '@nudge/queues';
-import { createRedisKeys, parseStored, StoredRoutingStatus } from '@nudge/runtime';
+import {
+  createRedisKeys,
+  createRedisLayout,
+  parseStored,
+  StoredRoutingStatus,
+} from '@nudge/runtime';
 import { Queue } from 'bullmq';
 import { parse } from 'yaml';
 import { connectOnce } from './redis-probe.js';
@@ -63,9 +68,10 @@ export const runDemo = async ({
   const sandbox = createScenarioClient(state.sandboxUrl);
   const { agentId } = await sandbox.credentials();
   const { tag } = await readSettings(join(stateDir, SANDBOX_RULES_FILE));
-  const redis = await connectOnce(state.redisUrl);
+  const redis = await connectOnce(state.redisUrl, { cluster: state.redisCluster });
+  const layout = createRedisLayout(state.prefix, { cluster: state.redisCluster });
   const queues = Object.values(QUEUE_NAMES).map(
-    (name) => new Queue(name, { connection: redis, prefix: state.prefix }),
+    (name) => new Queue(name, { connection: redis, prefix: layout.queuePrefix(name) }),
   );
   let failures = 0;
   const pass = (line: string) => out(`✓ ${line}`);
@@ -98,7 +104,7 @@ export const runDemo = async ({
     return entry ? Date.parse(entry.time) : undefined;
   };
   const botStatusIs = async (status: string) => {
-    const key = createRedisKeys(state.prefix).botStatus(state.organizationId, state.botId);
+    const key = createRedisKeys(layout.keyPrefix).botStatus(state.organizationId, state.botId);
     await waitFor(`the workers to see the bot ${status}`, async () =>
       parseStored(StoredRoutingStatus, await redis.get(key)) === status ? true : undefined,
     );

@@ -28,24 +28,31 @@ const reasonOf = (err: unknown): string =>
       ? err.message
       : String(err);
 
-const redisChecks = async (url: string): Promise<Check[]> => {
+const redisChecks = async (url: string, cluster: boolean): Promise<Check[]> => {
   let redis: Awaited<ReturnType<typeof connectOnce>> | undefined;
   try {
-    redis = await connectOnce(url);
-    const { evictionPolicy, aofEnabled } = await readRedisPolicy(redis);
+    redis = await connectOnce(url, { cluster });
+    const { evictionPolicy, aofEnabled, node, servers } = await readRedisPolicy(redis);
+    // On a cluster every primary is read; a finding names the one it is about.
+    const on = node === undefined ? '' : ` on primary ${node}`;
     return [
-      { ok: true, label: `Redis reachable at ${url}` },
+      {
+        ok: true,
+        label: cluster
+          ? `Redis Cluster reachable at ${url} (${servers} primaries)`
+          : `Redis reachable at ${url}`,
+      },
       evictionPolicy === undefined || evictionPolicy === 'noeviction'
         ? { ok: true, label: `Redis maxmemory-policy ${evictionPolicy ?? 'not reported'}` }
         : {
             ok: false,
-            label: `Redis maxmemory-policy is ${evictionPolicy}`,
+            label: `Redis maxmemory-policy is ${evictionPolicy}${on}`,
             fix: 'set maxmemory-policy noeviction: any other policy may delete queued jobs',
           },
       aofEnabled === false
         ? {
             ok: false,
-            label: 'Redis persistence is off (appendonly no)',
+            label: `Redis persistence is off (appendonly no)${on}`,
             fix: 'set appendonly yes: a Redis restart would lose webhooks already answered 200',
           }
         : { ok: true, label: 'Redis persistence on (AOF)' },
@@ -239,7 +246,7 @@ export const runDoctor = async ({ env, url, out }: DoctorOptions): Promise<numbe
     report([{ ok: false, label: `environment: ${reasonOf(err)}` }]);
     return failed;
   }
-  report(await redisChecks(config.REDIS_URL));
+  report(await redisChecks(config.REDIS_URL, config.REDIS_CLUSTER));
   let context: Awaited<ReturnType<typeof loadCliContext>>;
   try {
     context = await loadCliContext({ env });

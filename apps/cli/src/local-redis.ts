@@ -1,11 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
+import { loadConfig, RedisEnv } from '@nudge/config';
 import { freePort } from './ports.js';
 import { probeRedis, waitForRedis } from './redis-probe.js';
 
 export type LocalRedis = {
   url: string;
+  /** REDIS_CLUSTER: `url` lists nodes of a Redis Cluster (only ever an explicit REDIS_URL). */
+  cluster: boolean;
   /** Where it came from, for the start banner. */
   source: 'REDIS_URL' | 'localhost:6379' | 'spawned';
   stop: () => Promise<void>;
@@ -77,11 +80,12 @@ const spawnRedis = async (
   failed.catch(() => undefined);
   exitedEarly.catch(() => undefined);
   child.stdout?.resume();
-  return { url: `redis://127.0.0.1:${port}`, source: 'spawned', stop };
+  return { url: `redis://127.0.0.1:${port}`, cluster: false, source: 'spawned', stop };
 };
 
 /**
- * The Redis for `nudge start`: `REDIS_URL` when set (waited for briefly, then a clear error);
+ * The Redis for `nudge start`: `REDIS_URL` when set (with `REDIS_CLUSTER`, a Redis Cluster;
+ * waited for briefly, then a clear error);
  * otherwise, against real LiveChat, one already on 127.0.0.1:6379; otherwise — and always in
  * sandbox mode, which must not write into a Redis it did not start — a `redis-server` spawned
  * with a queue's settings (AOF, noeviction, hz 100) keeping its data in `dataDir`. The
@@ -100,15 +104,22 @@ export const resolveLocalRedis = async ({
   signal: AbortSignal;
 }): Promise<LocalRedis> => {
   if (env.REDIS_URL) {
-    const reason = await waitForRedis(env.REDIS_URL, { timeoutMs: REDIS_URL_WAIT_MS, signal });
+    // Bad values stop here with their message rather than once per app.
+    const { REDIS_URL: url, REDIS_CLUSTER: cluster } = loadConfig(RedisEnv, env);
+    const reason = await waitForRedis(url, { timeoutMs: REDIS_URL_WAIT_MS, signal, cluster });
     if (reason !== undefined && !signal.aborted) {
-      throw new Error(`cannot reach Redis at ${env.REDIS_URL} (REDIS_URL): ${reason}`);
+      throw new Error(
+        `cannot reach Redis${cluster ? ' Cluster' : ''} at ${url} (REDIS_URL): ${reason}`,
+      );
     }
-    return { url: env.REDIS_URL, source: 'REDIS_URL', stop: async () => undefined };
+    return { url, cluster, source: 'REDIS_URL', stop: async () => undefined };
+  }
+  if (loadConfig(RedisEnv, env).REDIS_CLUSTER) {
+    throw new Error('REDIS_CLUSTER=true needs REDIS_URL: one or more nodes of the cluster');
   }
   const local = 'redis://127.0.0.1:6379';
-  if (!sandbox && (await probeRedis(local, 500)) === undefined) {
-    return { url: local, source: 'localhost:6379', stop: async () => undefined };
+  if (!sandbox && (await probeRedis(local, { connectTimeoutMs: 500 })) === undefined) {
+    return { url: local, cluster: false, source: 'localhost:6379', stop: async () => undefined };
   }
   return spawnRedis(dataDir, sandbox, signal);
 };

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { ConfigError, loadConfig, RedisEnv } from '@nudge/config';
 import { hashPassword } from '@nudge/dashboard';
 import { parseQueueNames, QUEUE_NAMES } from '@nudge/queues';
+import { createRedisLayout } from '@nudge/runtime';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadCliContext, publicUrlOf, webhookSecretOf } from './cli-context.js';
 import { runDemo } from './demo.js';
@@ -57,7 +58,8 @@ Environment (the same as the worker's; .env is read by npm scripts):
   LIVECHAT_API_URL           LiveChat's API (default https://api.livechatinc.com)
   LIVECHAT_WEBHOOK_SECRETS   the secret_key webhooks carry (setup registers the first)
   NUDGE_PUBLIC_URL           where LiveChat reaches ingest (or --url)
-  REDIS_URL, QUEUE_PREFIX    the queues' Redis (status, doctor, replay)`;
+  REDIS_URL, QUEUE_PREFIX    the queues' Redis (status, doctor, replay, start)
+  REDIS_CLUSTER=true         REDIS_URL lists nodes of a Redis Cluster, comma-separated`;
 
 const program = new Command()
   .name('nudge')
@@ -220,12 +222,12 @@ program
   .option('--dry-run', 'list the jobs; change nothing')
   .option('-y, --yes', 'do not ask')
   .action(async (options: ReplayCommandOptions) => {
-    const { REDIS_URL, QUEUE_PREFIX } = loadConfig(RedisEnv, process.env);
-    const redis = await connectOnce(REDIS_URL);
+    const { REDIS_URL, REDIS_CLUSTER, QUEUE_PREFIX } = loadConfig(RedisEnv, process.env);
+    const redis = await connectOnce(REDIS_URL, { cluster: REDIS_CLUSTER });
     try {
       await runReplay({
         redis,
-        prefix: QUEUE_PREFIX,
+        layout: createRedisLayout(QUEUE_PREFIX, { cluster: REDIS_CLUSTER }),
         ...(options.queue === undefined ? {} : { queues: options.queue }),
         ...(options.since === undefined ? {} : { sinceMs: parseDuration(options.since) }),
         ...(options.chat === undefined ? {} : { chatId: options.chat }),

@@ -1,22 +1,44 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { clusterSeedsOf } from '@nudge/queues';
+import type { RedisClient } from '@nudge/runtime';
+import { Cluster, Redis } from 'ioredis';
+
+export type ProbeOptions = {
+  /** REDIS_CLUSTER: `url` lists one or more nodes of a Redis Cluster, comma-separated. */
+  cluster?: boolean;
+  connectTimeoutMs?: number;
+};
+
+const connectFailFast = (url: string, cluster: boolean, connectTimeoutMs: number): RedisClient => {
+  const once = { connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 0 };
+  if (!cluster) {
+    return new Redis(url, { ...once, lazyConnect: true, retryStrategy: () => null });
+  }
+  const { nodes, nodeOptions } = clusterSeedsOf(url);
+  return new Cluster(nodes, {
+    lazyConnect: true,
+    clusterRetryStrategy: () => null,
+    redisOptions: { ...nodeOptions, ...once },
+  });
+};
 
 /**
  * A connection that fails at once instead of retrying, for probes and one-shot commands;
  * rejects with the underlying reason (ECONNREFUSED, a DNS error…), not ioredis's
- * "Connection is closed".
+ * "Connection is closed". On a cluster it resolves once the cluster's slots are known.
  */
-export const connectOnce = async (url: string, connectTimeoutMs = 2_000): Promise<Redis> => {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: connectTimeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
+export const connectOnce = async (
+  url: string,
+  { cluster = false, connectTimeoutMs = 2_000 }: ProbeOptions = {},
+): Promise<RedisClient> => {
+  const redis = connectFailFast(url, cluster, connectTimeoutMs);
   let reason: string | undefined;
-  redis.on('error', (err: Error) => {
+  const remember = (err: Error) => {
     reason ??= err.message;
-  });
+  };
+  redis.on('error', remember);
+  // A cluster reports each node's failure (the real reason) apart from its own summary.
+  redis.on('node error', remember);
   try {
     await redis.connect();
     return redis;
@@ -29,10 +51,10 @@ export const connectOnce = async (url: string, connectTimeoutMs = 2_000): Promis
 /** Why Redis at `url` can't be used, or undefined when it answers PING. */
 export const probeRedis = async (
   url: string,
-  connectTimeoutMs = 2_000,
+  options: ProbeOptions = {},
 ): Promise<string | undefined> => {
   try {
-    const redis = await connectOnce(url, connectTimeoutMs);
+    const redis = await connectOnce(url, options);
     try {
       return (await redis.ping()) === 'PONG' ? undefined : 'no PONG';
     } finally {
@@ -49,11 +71,14 @@ export const probeRedis = async (
  */
 export const waitForRedis = async (
   url: string,
-  { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal },
+  { timeoutMs, signal, cluster }: { timeoutMs: number; signal?: AbortSignal; cluster?: boolean },
 ): Promise<string | undefined> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const reason = await probeRedis(url, Math.min(2_000, Math.max(100, deadline - Date.now())));
+    const reason = await probeRedis(url, {
+      cluster,
+      connectTimeoutMs: Math.min(2_000, Math.max(100, deadline - Date.now())),
+    });
     if (reason === undefined || Date.now() >= deadline || signal?.aborted) {
       return reason;
     }

@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { chatIdOfEnvelope } from '@nudge/livechat';
 import { QUEUE_NAMES, retryFailedJob } from '@nudge/queues';
+import type { RedisClient, RedisLayout } from '@nudge/runtime';
 import { type Job, Queue } from 'bullmq';
 import { SingleBar } from 'cli-progress';
-import type { Redis } from 'ioredis';
 
 /** Which failed jobs to replay; every filter given must hold. */
 export type ReplayFilter = {
@@ -18,8 +18,9 @@ export type ReplayFilter = {
 };
 
 export type ReplayOptions = ReplayFilter & {
-  redis: Redis;
-  prefix: string;
+  redis: RedisClient;
+  /** Where the queues' keys live (`createRedisLayout`). */
+  layout: RedisLayout;
   /** List what would be replayed; change nothing. */
   dryRun: boolean;
   /** Asked once, after the list; false stops with nothing changed. */
@@ -82,7 +83,7 @@ const describe = (job: Job, queue: string) =>
  */
 export const runReplay = async ({
   redis,
-  prefix,
+  layout,
   dryRun,
   confirm,
   perSecond,
@@ -92,7 +93,9 @@ export const runReplay = async ({
   ...filter
 }: ReplayOptions): Promise<ReplayResult> => {
   const names = filter.queues ?? Object.values(QUEUE_NAMES);
-  const queues = names.map((name) => new Queue(name, { connection: redis, prefix }));
+  const queues = names.map(
+    (name) => new Queue(name, { connection: redis, prefix: layout.queuePrefix(name) }),
+  );
   try {
     const at = now();
     const found: { queue: string; job: Job }[] = [];

@@ -10,6 +10,7 @@ export const StackState = z.object({
   sandboxUrl: z.string(),
   webhookUrl: z.string(),
   redisUrl: z.string(),
+  redisCluster: z.boolean().default(false),
   prefix: z.string(),
   organizationId: z.string(),
   botId: z.string(),

@@ -200,6 +200,7 @@ export const startStack = async ({
     const common = {
       ...env,
       REDIS_URL: redis.url,
+      REDIS_CLUSTER: String(redis.cluster),
       LOG_PRETTY: 'false',
       SHUTDOWN_TIMEOUT_MS: env.SHUTDOWN_TIMEOUT_MS || String(CHILD_SHUTDOWN_MS),
     };
@@ -279,6 +280,7 @@ export const startStack = async ({
           sandboxUrl: running.url,
           webhookUrl,
           redisUrl: redis?.url ?? '',
+          redisCluster: redis?.cluster ?? false,
           prefix,
           organizationId,
           botId: bot.id,
@@ -341,7 +343,7 @@ export const startStack = async ({
         ? `  webhooks  ${webhookUrl}`
         : `  webhooks  ${webhookUrl} — expose it over HTTPS and run \`npx nudge setup --url https://…\``,
     );
-    say(`  redis     ${redis.url} (${redis.source})`);
+    say(`  redis     ${redis.url} (${redis.source}${redis.cluster ? ', cluster' : ''})`);
     say(`  dashboard ${dashboardUrl}   ${dashboard.describe}`);
     say(`  metrics   ${metricsUrls.join(' ')} (workers; also /healthz, /readyz)`);
     for (const line of banner) {

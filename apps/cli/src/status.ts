@@ -1,4 +1,5 @@
 import { QUEUE_NAMES } from '@nudge/queues';
+import { createRedisLayout } from '@nudge/runtime';
 import { Queue } from 'bullmq';
 import type { CliContext } from './cli-context.js';
 import { findBot, isNudgeWebhook } from './livechat-setup.js';
@@ -54,12 +55,14 @@ export const runStatus = async ({ context, out }: StatusOptions): Promise<number
     }
   }
 
-  out(`queues (${env.REDIS_URL}, prefix ${env.QUEUE_PREFIX})`);
+  const cluster = env.REDIS_CLUSTER;
+  out(`queues (${env.REDIS_URL}${cluster ? ', cluster' : ''}, prefix ${env.QUEUE_PREFIX})`);
+  const layout = createRedisLayout(env.QUEUE_PREFIX, { cluster });
   let redis: Awaited<ReturnType<typeof connectOnce>> | undefined;
   try {
-    redis = await connectOnce(env.REDIS_URL);
+    redis = await connectOnce(env.REDIS_URL, { cluster });
     for (const name of Object.values(QUEUE_NAMES)) {
-      const queue = new Queue(name, { connection: redis, prefix: env.QUEUE_PREFIX });
+      const queue = new Queue(name, { connection: redis, prefix: layout.queuePrefix(name) });
       try {
         const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed');
         const workers = await queue.getWorkersCount();

@@ -7,7 +7,7 @@ import {
   QUEUE_NAMES,
   watchConnection,
 } from '@nudge/queues';
-import { runService, serveHttp } from '@nudge/runtime';
+import { createRedisLayout, runService, serveHttp } from '@nudge/runtime';
 import {
   createLogger,
   createMetricsRegistry,
@@ -32,7 +32,11 @@ const main = async () => {
   const registry = createMetricsRegistry({ service: SERVICE });
 
   // Pages fail quickly while Redis is away instead of hanging; the connection comes back alone.
-  const redis = createProducerConnection(config.REDIS_URL, { commandTimeoutMs: 5_000 });
+  const layout = createRedisLayout(config.QUEUE_PREFIX, { cluster: config.REDIS_CLUSTER });
+  const redis = createProducerConnection(config.REDIS_URL, {
+    cluster: config.REDIS_CLUSTER,
+    commandTimeoutMs: 5_000,
+  });
   const connection = watchConnection({
     redis,
     log,
@@ -40,7 +44,7 @@ const main = async () => {
   });
   const queues = new Map(
     Object.values(QUEUE_NAMES).map((name) => {
-      const queue = new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX });
+      const queue = new Queue(name, { connection: redis, prefix: layout.queuePrefix(name) });
       queue.on('error', (err) => {
         if (!connection.isDown()) {
           log.error({ err, queue: name }, 'queue error');
@@ -75,7 +79,7 @@ const main = async () => {
   };
   const app = createDashboardApp({
     queues,
-    chatJobs: createChatJobIndex(redis, config.QUEUE_PREFIX),
+    chatJobs: createChatJobIndex(redis, layout.keyPrefix),
     credentials,
     // Unset: a random one, so sessions end when this process does.
     sessionSecret: config.DASHBOARD_SESSION_SECRET ?? randomBytes(32).toString('hex'),

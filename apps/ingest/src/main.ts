@@ -7,7 +7,13 @@ import {
   EvictionPolicyError,
   watchConnection,
 } from '@nudge/queues';
-import { createRedisKeys, REDIS_TTL_MS, runService, serveHttp } from '@nudge/runtime';
+import {
+  createRedisKeys,
+  createRedisLayout,
+  REDIS_TTL_MS,
+  runService,
+  serveHttp,
+} from '@nudge/runtime';
 import {
   createLogger,
   createMetricsRegistry,
@@ -34,7 +40,9 @@ const main = async () => {
   const exit = (code: number) => exitAfterFlush(log, code);
 
   // Redis: fail fast while it is away (→ 503, LiveChat retries), log each state change once.
+  const layout = createRedisLayout(config.QUEUE_PREFIX, { cluster: config.REDIS_CLUSTER });
   const redis = createProducerConnection(config.REDIS_URL, {
+    cluster: config.REDIS_CLUSTER,
     commandTimeoutMs: Math.min(1_000, config.ACK_TIMEOUT_MS),
   });
   const connection = watchConnection({
@@ -44,7 +52,7 @@ const main = async () => {
   });
   const producer = createEventProducer({
     connection: redis,
-    prefix: config.QUEUE_PREFIX,
+    layout,
     onError: (err) => {
       if (!connection.isDown()) {
         log.error({ err }, 'queue error');
@@ -110,7 +118,7 @@ const main = async () => {
     try {
       // Writable, not merely reachable: a full Redis (noeviction) still answers PING.
       await redis.set(
-        createRedisKeys(config.QUEUE_PREFIX).ingestReadiness(),
+        createRedisKeys(layout.keyPrefix).ingestReadiness(),
         String(Date.now()),
         'PX',
         REDIS_TTL_MS.ingestReadiness,

@@ -1,7 +1,12 @@
 import type { LivechatClient, RoutingStatus } from '@nudge/livechat';
-import { createRedisKeys, parseStored, REDIS_TTL_MS, StoredRoutingStatus } from '@nudge/runtime';
+import {
+  createRedisKeys,
+  parseStored,
+  REDIS_TTL_MS,
+  type RedisClient,
+  StoredRoutingStatus,
+} from '@nudge/runtime';
 import type { Logger } from '@nudge/telemetry';
-import type { Redis } from 'ioredis';
 
 export type BotStatus = RoutingStatus | 'unknown';
 
@@ -13,7 +18,8 @@ export type BotStatusGate = {
 };
 
 type CreateBotStatusGateOptions = {
-  redis: Redis;
+  redis: RedisClient;
+  /** The prefix of Nudge's keys (`RedisLayout.keyPrefix`). */
   prefix: string;
   /** A client allowed to call list_routing_statuses for the organization, if any. */
   statusReader: (organizationId: string) => LivechatClient | undefined;

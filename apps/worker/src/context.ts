@@ -1,10 +1,9 @@
 import type { NudgeRules } from '@nudge/config';
 import type { ChatJobIndex, LivechatEventJob } from '@nudge/queues';
 import type { AnyRule, JobOutcome, RuleSet } from '@nudge/rules';
-import type { RedisKeys } from '@nudge/runtime';
+import type { RedisClient, RedisKeys } from '@nudge/runtime';
 import type { Logger } from '@nudge/telemetry';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { BotStatusGate } from './bot-status.js';
 import type { LivechatClients } from './livechat-clients.js';
 import type { SkippedEventReporter } from './skipped-events.js';
@@ -12,7 +11,8 @@ import type { SkippedEventReporter } from './skipped-events.js';
 /** What every processor may use; built once by `startWorker`. */
 export type WorkerContext = {
   /** The worker's own Redis connection, for Nudge's keys (markers, claims, caches). */
-  redis: Redis;
+  redis: RedisClient;
+  /** The prefix of Nudge's keys (`RedisLayout.keyPrefix`). */
   prefix: string;
   keys: RedisKeys;
   /** Which jobs are about which chat (the dashboard's "find by chat"). */

@@ -15,13 +15,15 @@ import {
 import { type AnyRule, RULE_SET, type RuleSet } from '@nudge/rules';
 import {
   createRedisKeys,
+  createRedisLayout,
   createRedisTokenCache,
   listenHttp,
+  type RedisClient,
+  type RedisLayout,
   type ShutdownStep,
 } from '@nudge/runtime';
 import { createMetricsRegistry, type Logger, type Registry } from '@nudge/telemetry';
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { createBotStatusGate } from './bot-status.js';
 import type { WorkerContext } from './context.js';
 import { createHealthServer } from './health.js';
@@ -63,18 +65,20 @@ export type RunningWorker = {
 /** What every part of a running worker shares. */
 type Plumbing = {
   config: WorkerEnv;
-  redis: Redis;
+  redis: RedisClient;
+  /** Where the queues' and Nudge's keys live (one Redis, or hash tags on a cluster). */
+  layout: RedisLayout;
   log: Logger;
   /** Logs an error unless Redis is down (the outage is one line of its own). */
   logError: (err: Error, what: string, queue: string) => void;
 };
 
-const createQueues = (names: readonly string[], { config, redis, logError }: Plumbing) =>
+const createQueues = (names: readonly string[], { redis, layout, logError }: Plumbing) =>
   new Map(
     names.map((name) => {
       const queue = new Queue(name, {
         connection: redis,
-        prefix: config.QUEUE_PREFIX,
+        prefix: layout.queuePrefix(name),
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
       });
       queue.on('error', (err) => logError(err, 'queue error', name));
@@ -83,7 +87,7 @@ const createQueues = (names: readonly string[], { config, redis, logError }: Plu
   );
 
 const createContext = (
-  { config, redis, log }: Plumbing,
+  { config, redis, layout, log }: Plumbing,
   {
     rules,
     ruleSet,
@@ -100,7 +104,7 @@ const createContext = (
     producer: EventProducer;
   },
 ): WorkerContext => {
-  const prefix = config.QUEUE_PREFIX;
+  const prefix = layout.keyPrefix;
   const reportSkippedEvent = createSkippedEventReporter({ registry, log });
   const livechat = createLivechatClients({
     baseUrl: config.LIVECHAT_API_URL,
@@ -159,7 +163,7 @@ const createQueueWorker = (
     metrics: WorkerMetrics;
   },
 ): Worker => {
-  const { config, redis, log, logError } = plumbing;
+  const { config, redis, layout, log, logError } = plumbing;
   const { name } = queue;
   const handlers: Record<string, Handler> = rule
     ? ruleHandlers(rule)
@@ -175,7 +179,7 @@ const createQueueWorker = (
     }),
     {
       connection: redis,
-      prefix: config.QUEUE_PREFIX,
+      prefix: layout.queuePrefix(name),
       concurrency: config.ruleConcurrency[name] ?? config.CONCURRENCY_LIVECHAT_EVENTS,
       lockDuration: config.WORKER_LOCK_DURATION_MS,
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
@@ -253,13 +257,14 @@ export const startWorker = async ({
   queueNames = queuesOf(ruleSet),
   log,
 }: StartWorkerOptions): Promise<RunningWorker> => {
-  const redis = createWorkerConnection(config.REDIS_URL);
+  const redis = createWorkerConnection(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
   // One line when Redis goes away and one when it is back; BullMQ's own errors meanwhile are
   // the same outage again.
   const connection = watchConnection({ redis, log });
   const plumbing: Plumbing = {
     config,
     redis,
+    layout: createRedisLayout(config.QUEUE_PREFIX, { cluster: config.REDIS_CLUSTER }),
     log,
     logError: (err, what, queue) => {
       if (!connection.isDown()) {
