@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 // Type-only: loads vitest's types so the augmentation below has a module to merge into.
 import type {} from 'vitest';
 import { startRedisContainer } from './redis-container.js';
@@ -28,22 +28,56 @@ export const startOwnRedis = async (options: StartRedisOptions = {}): Promise<Re
 /** A BullMQ key prefix unique to one test, so tests never see each other's queues. */
 export const createTestPrefix = (): string => `test-${randomUUID().slice(0, 8)}`;
 
-/** Deletes every key under `prefix:` (a test's queues), never anything else. */
-export const deleteKeysWithPrefix = async (redis: Redis, prefix: string): Promise<number> => {
+const deleteMatching = async (redis: Redis, pattern: string): Promise<number> => {
   let deleted = 0;
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
     cursor = next;
     if (keys.length > 0) {
-      deleted += await redis.del(...keys);
+      // One DEL per key: on a cluster node, keys of different slots can't share a command.
+      const results = await keys
+        .reduce((pipeline, key) => pipeline.del(key), redis.pipeline())
+        .exec();
+      deleted += (results ?? []).reduce((sum, [, count]) => sum + Number(count ?? 0), 0);
     }
   } while (cursor !== '0');
   return deleted;
 };
 
+/**
+ * Deletes every key under `prefix:` (a test's queues), never anything else. On a Redis
+ * Cluster, on every primary, and the cluster layout's keys too (`{prefix}:…`, `{prefix:<queue>}:…`).
+ */
+export const deleteKeysWithPrefix = async (
+  redis: Redis | Cluster,
+  prefix: string,
+): Promise<number> => {
+  if (!(redis instanceof Cluster)) {
+    return deleteMatching(redis, `${prefix}:*`);
+  }
+  const patterns = [`${prefix}:*`, `{${prefix}}:*`, `{${prefix}:*`];
+  let deleted = 0;
+  for (const node of redis.nodes('master')) {
+    for (const pattern of patterns) {
+      deleted += await deleteMatching(node, pattern);
+    }
+  }
+  return deleted;
+};
+
 /** A plain ioredis client for assertions; close it with `quit()`. */
 export const connectRedis = (url: string): Redis => new Redis(url, { maxRetriesPerRequest: 1 });
+
+/** A Redis Cluster client for assertions, from comma-separated node URLs (`RedisCluster.url`). */
+export const connectRedisCluster = (url: string): Cluster =>
+  new Cluster(
+    url.split(',').map((node) => {
+      const { hostname, port } = new URL(node.trim());
+      return { host: hostname, port: Number(port || 6379) };
+    }),
+    { redisOptions: { maxRetriesPerRequest: 1 } },
+  );
 
 export type WaitForOptions = {
   timeoutMs?: number;

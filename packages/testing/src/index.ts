@@ -1,5 +1,6 @@
 export {
   connectRedis,
+  connectRedisCluster,
   createTestPrefix,
   deleteKeysWithPrefix,
   startOwnRedis,
@@ -12,6 +13,12 @@ export {
   type StartNodeProcessOptions,
   startNodeProcess,
 } from './node-process.js';
+export {
+  missingRedisClusterSupport,
+  type RedisCluster,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from './redis-cluster.js';
 export {
   findFreePort,
   hasRedisServerBinary,

@@ -71,7 +71,8 @@ export const findFreePort = async (): Promise<number> => {
   return address.port;
 };
 
-const spawnRedis = async (
+/** Spawns one `redis-server` with a queue's settings and `args`; resolves once it is ready. */
+export const spawnRedis = async (
   port: number,
   dir: string,
   args: string[],
@@ -111,7 +112,8 @@ const spawnRedis = async (
   return child;
 };
 
-const waitForExit = async (child: ChildProcess): Promise<void> => {
+/** Resolves once `child` has exited (at once if it already has). */
+export const waitForExit = async (child: ChildProcess): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) {
     return;
   }
