@@ -65,18 +65,17 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 const lines: string[] = [];
-const replay = (options: Omit<Parameters<typeof runReplay>[0], 'redis' | 'prefix' | 'out'>) =>
+const replay = (options: Omit<Parameters<typeof runReplay>[0], 'redis' | 'layout' | 'out'>) =>
   runReplay({
     redis: stack.redis,
-    prefix: stack.prefix,
+    layout: stack.layout,
     out: (line) => lines.push(line),
     ...options,
   });
 const listOnly = { dryRun: true, confirm: async () => true, perSecond: 100, progress: false };
 
 /** `nudge replay …` as a user runs it; resolves with its exit code and output. */
-const cli = (args: string[]) =>
-  runCli(['replay', ...args], { REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: stack.prefix });
+const cli = (args: string[]) => runCli(['replay', ...args], stack.redisEnv);
 
 describe('nudge replay', () => {
   it('finds failed jobs by queue, age, chat and reason; --dry-run changes nothing', async () => {

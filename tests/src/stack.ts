@@ -13,9 +13,16 @@ import {
   sentMessagesOf,
 } from '@nudge/livechat-sandbox';
 import { QUEUE_NAMES, type QueueName } from '@nudge/queues';
-import { createRedisKeys } from '@nudge/runtime';
+import {
+  createRedisKeys,
+  createRedisLayout,
+  type RedisClient,
+  type RedisKeys,
+  type RedisLayout,
+} from '@nudge/runtime';
 import {
   connectRedis,
+  connectRedisCluster,
   createTestPrefix,
   deleteKeysWithPrefix,
   type NodeProcess,
@@ -25,7 +32,6 @@ import {
   waitFor,
 } from '@nudge/testing';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 
 const INGEST_MAIN = fileURLToPath(import.meta.resolve('@nudge/ingest/main'));
@@ -46,6 +52,10 @@ export type StackOptions = {
   /** `own`: a Redis this stack may kill; `shared`: the suite's Redis, isolated by prefix. */
   redis?: 'shared' | 'own';
   sharedRedisUrl?: string;
+  /** `sharedRedisUrl` lists nodes of a Redis Cluster: every process runs with REDIS_CLUSTER=true. */
+  cluster?: boolean;
+  /** QUEUE_PREFIX; default a fresh `createTestPrefix()`. */
+  prefix?: string;
   /**
    * `relay`: LiveChat's webhooks go to a capture endpoint and the test forwards them to ingest
    * itself (to reorder, drop or repeat them, as a network might).
@@ -62,8 +72,16 @@ export type Relay = {
 
 export type Stack = {
   sandbox: Sandbox;
-  redis: Redis;
+  /** The test's own connection (a Cluster client on a cluster). */
+  redis: RedisClient;
+  /** QUEUE_PREFIX. */
   prefix: string;
+  /** Where the queues' and Nudge's keys live under `prefix` (hash tags on a cluster). */
+  layout: RedisLayout;
+  /** Nudge's keys (`createRedisKeys` under the layout's key prefix). */
+  keys: RedisKeys;
+  /** REDIS_URL, REDIS_CLUSTER and QUEUE_PREFIX of every process, to start another one. */
+  redisEnv: Record<string, string>;
   organizationId: string;
   botId: string;
   ingestUrl: string;
@@ -139,8 +157,16 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   if (!redisUrl) {
     throw new Error('startStack needs sharedRedisUrl or redis: "own"');
   }
-  const prefix = createTestPrefix();
-  const redis = connectRedis(redisUrl);
+  const cluster = options.cluster === true && redisServer === undefined;
+  const prefix = options.prefix ?? createTestPrefix();
+  const layout = createRedisLayout(prefix, { cluster });
+  const keys = createRedisKeys(layout.keyPrefix);
+  const redis = cluster ? connectRedisCluster(redisUrl) : connectRedis(redisUrl);
+  const redisEnv = {
+    REDIS_URL: redisUrl,
+    REDIS_CLUSTER: String(cluster),
+    QUEUE_PREFIX: prefix,
+  };
   const sandbox = await createSandbox({
     delivery: { timeoutMs: 3_000, retryDelaysMs: [200, 500, 1_000] },
     ...options.sandbox,
@@ -148,8 +174,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   const { organizationId, clientId, accountId, pat } = sandbox.credentials;
 
   const ingestEnv = {
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
+    ...redisEnv,
     HOST: '127.0.0.1',
     LIVECHAT_WEBHOOK_SECRETS: SECRET,
     LOG_LEVEL: 'info',
@@ -225,8 +250,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     }),
   );
   const workerEnv: Record<string, string> = {
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: prefix,
+    ...redisEnv,
     LIVECHAT_API_URL: sandbox.url,
     NUDGE_CONFIG: rulesPath,
     E2E_BOT_SECRET: bot.secret,
@@ -262,7 +286,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
   const queue = (name: QueueName) => {
     let existing = queues.get(name);
     if (!existing) {
-      existing = new Queue(name, { connection: redis, prefix });
+      existing = new Queue(name, { connection: redis, prefix: layout.queuePrefix(name) });
       queues.set(name, existing);
     }
     return existing;
@@ -275,8 +299,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     const proc = startNodeProcess({
       entry: DASHBOARD_MAIN,
       env: {
-        REDIS_URL: redisUrl,
-        QUEUE_PREFIX: prefix,
+        ...redisEnv,
         DASHBOARD_PORT: '0',
         DASHBOARD_HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
@@ -292,6 +315,9 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     sandbox,
     redis,
     prefix,
+    layout,
+    keys,
+    redisEnv,
     organizationId,
     botId: bot.id,
     ingestUrl,
@@ -331,8 +357,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
         await relay.forward(envelope);
       }
       await waitFor(
-        async () =>
-          (await redis.get(createRedisKeys(prefix).botStatus(organizationId, bot.id))) === status,
+        async () => (await redis.get(keys.botStatus(organizationId, bot.id))) === status,
         { what: `bot status ${status} to reach the workers` },
       );
     },
