@@ -58,7 +58,7 @@ Environment (the same as the worker's; .env is read by npm scripts):
   LIVECHAT_API_URL           LiveChat's API (default https://api.livechatinc.com)
   LIVECHAT_WEBHOOK_SECRETS   the secret_key webhooks carry (setup registers the first)
   NUDGE_PUBLIC_URL           where LiveChat reaches ingest (or --url)
-  REDIS_URL, QUEUE_PREFIX    the queues' Redis (status, doctor, replay, start)
+  REDIS_URL, QUEUE_PREFIX    the queues' Redis (status, doctor, replay, reconcile, start)
   REDIS_CLUSTER=true         REDIS_URL lists nodes of a Redis Cluster, comma-separated`;
 
 const program = new Command()
@@ -253,12 +253,13 @@ program
   .option('--dry-run', 'read LiveChat and count; store nothing')
   .action(async (options: { since: string; rate: number; dryRun?: boolean }) => {
     const context = await loadCliContext({ env: process.env });
-    const redis = await connectOnce(context.env.REDIS_URL);
+    const { REDIS_URL, REDIS_CLUSTER, QUEUE_PREFIX } = context.env;
+    const redis = await connectOnce(REDIS_URL, { cluster: REDIS_CLUSTER });
     try {
       await runReconcile({
         context,
         redis,
-        prefix: context.env.QUEUE_PREFIX,
+        layout: createRedisLayout(QUEUE_PREFIX, { cluster: REDIS_CLUSTER }),
         sinceMs: parseDuration(options.since),
         perSecond: options.rate,
         dryRun: options.dryRun === true,

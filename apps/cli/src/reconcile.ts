@@ -1,12 +1,13 @@
 import { createEventProducer } from '@nudge/queues';
+import type { RedisClient, RedisLayout } from '@nudge/runtime';
 import { reconcileOrganization } from '@nudge/worker';
-import type { Redis } from 'ioredis';
 import type { CliContext } from './cli-context.js';
 
 export type RunReconcileOptions = {
   context: CliContext;
-  redis: Redis;
-  prefix: string;
+  redis: RedisClient;
+  /** Where the events queue lives (`createRedisLayout`). */
+  layout: RedisLayout;
   /** Events created this long ago or later are looked for. */
   sinceMs: number;
   /** LiveChat calls per second. */
@@ -25,7 +26,7 @@ export type RunReconcileOptions = {
 export const runReconcile = async ({
   context,
   redis,
-  prefix,
+  layout,
   sinceMs,
   perSecond,
   dryRun,
@@ -35,7 +36,7 @@ export const runReconcile = async ({
   let storeError: Error | undefined;
   const producer = createEventProducer({
     connection: redis,
-    prefix,
+    layout,
     onError: (err) => {
       storeError ??= err;
     },

@@ -1,9 +1,9 @@
 import type { ReconcileJob } from '@nudge/queues';
+import type { RedisClient } from '@nudge/runtime';
 import type { Logger } from '@nudge/telemetry';
-import type { Redis } from 'ioredis';
 
 export type HeartbeatOptions = {
-  redis: Redis;
+  redis: RedisClient;
   /** The heartbeat key, shared by every ingest of one prefix. */
   key: string;
   /** A gap longer than this asks for a reconcile; 0: never. */

@@ -101,7 +101,7 @@ const main = async () => {
 
   const heartbeat = startHeartbeat({
     redis,
-    key: createRedisKeys(config.QUEUE_PREFIX).ingestHeartbeat(),
+    key: createRedisKeys(layout.keyPrefix).ingestHeartbeat(),
     gapMs: config.RECONCILE_AFTER_GAP_SECONDS * 1000,
     requestReconcile: producer.requestReconcile,
     log,

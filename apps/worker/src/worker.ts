@@ -283,7 +283,7 @@ export const startWorker = async ({
   // Reconciling stores webhooks again, the way ingest does.
   const producer = createEventProducer({
     connection: redis,
-    prefix: config.QUEUE_PREFIX,
+    layout: plumbing.layout,
     onError: (err) => plumbing.logError(err, 'queue error', EVENTS_QUEUE),
   });
   const ctx = createContext(plumbing, { rules, ruleSet, queues, registry, metrics, producer });
