@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { assertQueueRedisPolicy, QUEUE_NAMES } from '@nudge/queues';
+import { fixtureEnvelope } from '@nudge/livechat/testing';
+import { assertQueueRedisPolicy, EVENTS_QUEUE, QUEUE_NAMES } from '@nudge/queues';
 import { createRedisLayout, hashTagOf } from '@nudge/runtime';
 import {
   connectRedis,
@@ -200,8 +201,12 @@ describe.skipIf(missing !== undefined)('on a Redis Cluster of three primaries', 
       ];
       const { url } = await running.startDashboard({ DASHBOARD_AUTH: 'off' });
       probes.push(`${url}/readyz`);
+      // A process that just started may still be joining the cluster: not ready, for a moment.
       for (const probe of probes) {
-        expect((await fetch(probe)).status, probe).toBe(200);
+        await waitFor(async () => (await fetch(probe)).status === 200, {
+          timeoutMs: 5_000,
+          what: `${probe} to answer 200`,
+        });
       }
 
       const { agentId } = running.sandbox.credentials;
@@ -246,6 +251,40 @@ describe.skipIf(missing !== undefined)('on a Redis Cluster of three primaries', 
       expect(doctor.output).toContain(`✓ Redis Cluster reachable at ${cluster.url} (3 primaries)`);
       expect(doctor.output).toContain('✓ Redis maxmemory-policy noeviction');
       expect(doctor.output).toContain('✓ Redis persistence on (AOF)');
+    });
+
+    // Last: it pauses a shard under the running stack.
+    it('ingest answers 503 at once while the shard of livechat-events is away, 200 once it is back', async () => {
+      const running = stack();
+      const port = ownerOf(
+        await redis.cluster('KEYSLOT', running.layout.queuePrefix(EVENTS_QUEUE)),
+      );
+      const readyz = new URL('/readyz', running.ingestUrl).href;
+      const post = async (eventId: string) => {
+        const envelope = fixtureEnvelope('incoming_event', { secret: running.webhookSecret });
+        envelope.payload.event = { ...(envelope.payload.event as object), id: eventId };
+        const response = await fetch(running.ingestUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(envelope),
+        });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      expect(await post('CLUSTER_BEFORE')).toBe(200);
+      cluster.pause(port);
+      try {
+        const started = Date.now();
+        expect(await post('CLUSTER_DURING')).toBe(503);
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect((await fetch(readyz)).status).toBe(503);
+      } finally {
+        cluster.resume(port);
+      }
+      await waitFor(async () => (await post('CLUSTER_AFTER')) === 200, {
+        what: 'a 200 once the shard answers again',
+      });
+      expect((await fetch(readyz)).status).toBe(200);
     });
   });
 });

@@ -85,6 +85,8 @@ export type Stack = {
   organizationId: string;
   botId: string;
   ingestUrl: string;
+  /** The secret_key ingest accepts, to post webhooks to it directly. */
+  webhookSecret: string;
   /** The running ingest (a new process after `restartIngest`). */
   readonly ingest: NodeProcess;
   /** Kills ingest (SIGKILL): webhooks find nobody until `restartIngest`. */
@@ -321,6 +323,7 @@ export const startStack = async (options: StackOptions = {}): Promise<Stack> => 
     organizationId,
     botId: bot.id,
     ingestUrl,
+    webhookSecret: SECRET,
     get ingest() {
       return ingest;
     },

@@ -4,6 +4,7 @@ import {
   assertQueueRedisPolicy,
   createEventProducer,
   createProducerConnection,
+  EVENTS_QUEUE,
   EvictionPolicyError,
   watchConnection,
 } from '@nudge/queues';
@@ -45,6 +46,9 @@ const main = async () => {
     cluster: config.REDIS_CLUSTER,
     commandTimeoutMs: Math.min(1_000, config.ACK_TIMEOUT_MS),
   });
+  // The heartbeat and the readiness probe write beside the events queue (in its slot on a
+  // cluster): they must fail when webhooks can't be stored, not when some other shard is away.
+  const ingestKeys = createRedisKeys(layout.queuePrefix(EVENTS_QUEUE));
   const connection = watchConnection({
     redis,
     log,
@@ -101,7 +105,7 @@ const main = async () => {
 
   const heartbeat = startHeartbeat({
     redis,
-    key: createRedisKeys(layout.keyPrefix).ingestHeartbeat(),
+    key: ingestKeys.ingestHeartbeat(),
     gapMs: config.RECONCILE_AFTER_GAP_SECONDS * 1000,
     requestReconcile: producer.requestReconcile,
     log,
@@ -118,7 +122,7 @@ const main = async () => {
     try {
       // Writable, not merely reachable: a full Redis (noeviction) still answers PING.
       await redis.set(
-        createRedisKeys(layout.keyPrefix).ingestReadiness(),
+        ingestKeys.ingestReadiness(),
         String(Date.now()),
         'PX',
         REDIS_TTL_MS.ingestReadiness,

@@ -55,6 +55,9 @@ export const createRedisKeys = (prefix: string) => ({
   botToken: (name: string) => `${prefix}:bot-token:${name}`,
   /** Held by the one worker refreshing that bot's token. */
   botTokenLock: (name: string) => `${prefix}:bot-token-lock:${name}`,
+  // Ingest keeps the next two under the events queue's prefix (`queuePrefix('livechat-events')`:
+  // QUEUE_PREFIX on one Redis, that queue's hash tag on a cluster), so they fail exactly when
+  // webhooks can't be stored: when the shard holding the events queue is away.
   /** When an ingest last stored its heartbeat (ms): a gap means webhooks may be lost. */
   ingestHeartbeat: () => `${prefix}:ingest:heartbeat`,
   /** Ingest's readiness probe writes here: Redis must be writable, not merely reachable. */

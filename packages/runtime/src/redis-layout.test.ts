@@ -29,10 +29,15 @@ describe('createRedisLayout', () => {
         keys.chatJobs('chat'),
         keys.botToken('org:bot'),
         keys.botTokenLock('org:bot'),
-        keys.ingestReadiness(),
       ].map(hashTagOf),
     );
     expect([...tags]).toEqual(['nudge']);
+    // Ingest's probe and heartbeat live beside the events queue (see redis-keys.ts).
+    const ingest = createRedisKeys(layout.queuePrefix('livechat-events'));
+    expect(ingest.ingestReadiness()).toBe('{nudge:livechat-events}:ingest:readyz');
+    expect(
+      createRedisKeys(createRedisLayout('nudge').queuePrefix('livechat-events')).ingestHeartbeat(),
+    ).toBe('nudge:ingest:heartbeat');
   });
 
   it("on a cluster keeps a prefix's own hash tag for everything (one slot, as chosen)", () => {

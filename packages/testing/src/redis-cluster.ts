@@ -16,6 +16,10 @@ export type RedisCluster = {
   readonly ports: readonly number[];
   /** Holds each node's data directory and cluster config file. */
   readonly dir: string;
+  /** SIGSTOP to the node on `port`: its TCP port stays open but nothing answers. */
+  pause: (port: number) => void;
+  /** SIGCONT after `pause`. */
+  resume: (port: number) => void;
   /** Kills every node and removes the directory. */
   stop: () => Promise<void>;
 };
@@ -99,12 +103,20 @@ export const startRedisCluster = async ({
   readyTimeoutMs = 20_000,
 }: StartRedisClusterOptions = {}): Promise<RedisCluster> => {
   const dir = await mkdtemp(join(tmpdir(), 'nudge-redis-cluster-'));
-  const children: ChildProcess[] = [];
+  const byPort = new Map<number, ChildProcess>();
+  const signal = (port: number, name: NodeJS.Signals) => {
+    const child = byPort.get(port);
+    if (!child) {
+      throw new Error(`no cluster node on port ${port}`);
+    }
+    child.kill(name);
+  };
   const stop = async () => {
-    for (const child of children) {
+    for (const child of byPort.values()) {
+      child.kill('SIGCONT');
       child.kill('SIGKILL');
     }
-    await Promise.all(children.map(waitForExit));
+    await Promise.all([...byPort.values()].map(waitForExit));
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -116,18 +128,17 @@ export const startRedisCluster = async ({
       ports.map(async (port) => {
         const nodeDir = join(dir, String(port));
         await mkdir(nodeDir);
-        children.push(
-          await spawnRedis(
-            port,
-            nodeDir,
-            [
-              ...['--cluster-enabled', 'yes'],
-              ...['--cluster-config-file', join(nodeDir, 'nodes.conf')],
-              ...['--cluster-node-timeout', '5000'],
-            ],
-            10_000,
-          ),
+        const child = await spawnRedis(
+          port,
+          nodeDir,
+          [
+            ...['--cluster-enabled', 'yes'],
+            ...['--cluster-config-file', join(nodeDir, 'nodes.conf')],
+            ...['--cluster-node-timeout', '5000'],
+          ],
+          10_000,
         );
+        byPort.set(port, child);
       }),
     );
     await run('redis-cli', [
@@ -158,6 +169,8 @@ export const startRedisCluster = async ({
       url: ports.map((port) => `redis://127.0.0.1:${port}`).join(','),
       ports,
       dir,
+      pause: (port) => signal(port, 'SIGSTOP'),
+      resume: (port) => signal(port, 'SIGCONT'),
       stop,
     };
   } catch (err) {
