@@ -192,6 +192,25 @@ describe.skipIf(missing !== undefined)('on a Redis Cluster of three primaries', 
       }
     });
 
+    it('refuses a cluster node reached without REDIS_CLUSTER, saying to set it', async () => {
+      const env = {
+        ...stack().workerEnv,
+        REDIS_URL: `redis://127.0.0.1:${cluster.ports[0] ?? 0}`,
+        REDIS_CLUSTER: 'false',
+      };
+      const worker = startNodeProcess({ entry: WORKER_MAIN, env });
+      expect((await worker.exited).code).toBe(1);
+      const said = /Redis Cluster node \(cluster_enabled:1\): set REDIS_CLUSTER=true/;
+      expect(
+        worker.lines.some((line) => said.test(line.msg ?? '')),
+        worker.output(),
+      ).toBe(true);
+      const doctor = await nudge(['doctor', '--url', 'https://nudge.example.com/hooks'], env);
+      expect(doctor.output).toContain(
+        `✗ Redis at ${env.REDIS_URL} is a Redis Cluster node — set REDIS_CLUSTER=true`,
+      );
+    });
+
     it('answers the probes, and the dashboard finds a chat and counts jobs across the shards', async () => {
       const running = stack();
       const ready = running.workers[0]?.lines.find((line) => line.msg === 'worker ready');

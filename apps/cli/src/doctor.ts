@@ -32,7 +32,16 @@ const redisChecks = async (url: string, cluster: boolean): Promise<Check[]> => {
   let redis: Awaited<ReturnType<typeof connectOnce>> | undefined;
   try {
     redis = await connectOnce(url, { cluster });
-    const { evictionPolicy, aofEnabled, node, servers } = await readRedisPolicy(redis);
+    const { evictionPolicy, aofEnabled, node, servers, clusterNode } = await readRedisPolicy(redis);
+    if (clusterNode === true) {
+      return [
+        {
+          ok: false,
+          label: `Redis at ${url} is a Redis Cluster node`,
+          fix: 'set REDIS_CLUSTER=true (REDIS_URL: one or more of its nodes, comma-separated)',
+        },
+      ];
+    }
     // On a cluster every primary is read; a finding names the one it is about.
     const on = node === undefined ? '' : ` on primary ${node}`;
     return [

@@ -23,6 +23,34 @@ const connectFailFast = (url: string, cluster: boolean, connectTimeoutMs: number
 };
 
 /**
+ * Why no seed of a cluster could be used: ioredis only says "Failed to refresh slots cache"
+ * (its slot probe swallows the connection error), so each seed is asked on its own — the
+ * first one's connection error, or what it answers to CLUSTER INFO (e.g. cluster support
+ * disabled), or its cluster state.
+ */
+const explainClusterFailure = async (
+  url: string,
+  connectTimeoutMs: number,
+): Promise<string | undefined> => {
+  for (const { host, port } of clusterSeedsOf(url).nodes) {
+    const seed = `redis://${host}:${port}`;
+    let redis: RedisClient | undefined;
+    try {
+      redis = await connectOnce(seed, { connectTimeoutMs });
+      const info = String(await redis.cluster('INFO'));
+      if (!info.includes('cluster_state:ok')) {
+        return `${seed}: ${/cluster_state:\w+/.exec(info)?.[0] ?? 'cluster not ready'}`;
+      }
+    } catch (err) {
+      return `${seed}: ${err instanceof Error ? err.message : String(err)}`;
+    } finally {
+      redis?.disconnect();
+    }
+  }
+  return undefined;
+};
+
+/**
  * A connection that fails at once instead of retrying, for probes and one-shot commands;
  * rejects with the underlying reason (ECONNREFUSED, a DNS error…), not ioredis's
  * "Connection is closed". On a cluster it resolves once the cluster's slots are known.
@@ -44,7 +72,8 @@ export const connectOnce = async (
     return redis;
   } catch (err) {
     redis.disconnect();
-    throw new Error(reason ?? (err instanceof Error ? err.message : String(err)));
+    const explained = cluster ? await explainClusterFailure(url, connectTimeoutMs) : undefined;
+    throw new Error(explained ?? reason ?? (err instanceof Error ? err.message : String(err)));
   }
 };
 

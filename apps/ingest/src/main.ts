@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { IngestEnv, loadConfig } from '@nudge/config';
 import {
   assertQueueRedisPolicy,
+  ClusterModeError,
   createEventProducer,
   createProducerConnection,
   EVENTS_QUEUE,
@@ -78,7 +79,7 @@ const main = async () => {
       }
       policyChecked = true;
     } catch (err) {
-      if (err instanceof EvictionPolicyError) {
+      if (err instanceof EvictionPolicyError || err instanceof ClusterModeError) {
         log.fatal({ err }, err.message);
         exit(1);
       }

@@ -1,5 +1,5 @@
 import type { RedisClient } from '@nudge/runtime';
-import { Cluster, type ClusterNode, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export type ConnectionTarget = {
   /** REDIS_CLUSTER: `url` lists one or more nodes of a Redis Cluster, comma-separated. */
@@ -12,7 +12,7 @@ export type ProducerConnectionOptions = ConnectionTarget & {
 };
 
 type ClusterSeeds = {
-  nodes: ClusterNode[];
+  nodes: { host: string; port: number }[];
   /** The first URL's credentials and TLS, for every node (seeds and discovered ones alike). */
   nodeOptions: RedisOptions;
 };

@@ -45,6 +45,7 @@ export {
 } from './event-producer.js';
 export {
   assertQueueRedisPolicy,
+  ClusterModeError,
   EvictionPolicyError,
   type RedisPolicyReport,
   readRedisPolicy,

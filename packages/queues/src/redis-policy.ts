@@ -14,6 +14,8 @@ export type RedisPolicyReport = {
   node?: string;
   /** How many servers were read: 1, or a cluster's primaries. */
   servers: number;
+  /** One server that says it is a Redis Cluster node (`cluster_enabled:1`): REDIS_CLUSTER is off. */
+  clusterNode?: boolean;
 };
 
 type ServerPolicy = { evictionPolicy: string | undefined; aofEnabled: boolean | undefined };
@@ -61,7 +63,16 @@ const nameOf = (node: Redis): string => `${node.options.host ?? '?'}:${node.opti
  */
 export const readRedisPolicy = async (redis: RedisClient): Promise<RedisPolicyReport> => {
   if (!isRedisCluster(redis)) {
-    return { ...(await readServerPolicy(redis)), servers: 1 };
+    const [policy, cluster] = await Promise.all([
+      readServerPolicy(redis),
+      // A server that won't say is taken as what it was configured as.
+      redis.info('cluster').catch(() => ''),
+    ]);
+    return {
+      ...policy,
+      servers: 1,
+      ...(infoField(cluster, 'cluster_enabled') === '1' ? { clusterNode: true } : {}),
+    };
   }
   await clusterReady(redis);
   const primaries = redis.nodes('master');
@@ -94,13 +105,27 @@ export class EvictionPolicyError extends Error {
   }
 }
 
+/** Thrown when a plain connection reaches a Redis Cluster node: most keys would be MOVED. */
+export class ClusterModeError extends Error {
+  constructor() {
+    super(
+      'this Redis is a Redis Cluster node (cluster_enabled:1): set REDIS_CLUSTER=true, with ' +
+        'REDIS_URL listing one or more of its nodes, and start again.',
+    );
+    this.name = 'ClusterModeError';
+  }
+}
+
 /**
  * Throws `EvictionPolicyError` unless Redis (every primary of a cluster) runs with
- * `noeviction`. Returns the report so the caller can warn about what is merely unwise (AOF
- * off, policy unreadable).
+ * `noeviction`, and `ClusterModeError` when a plain connection reached a cluster node. Returns
+ * the report so the caller can warn about what is merely unwise (AOF off, policy unreadable).
  */
 export const assertQueueRedisPolicy = async (redis: RedisClient): Promise<RedisPolicyReport> => {
   const report = await readRedisPolicy(redis);
+  if (report.clusterNode === true) {
+    throw new ClusterModeError();
+  }
   if (report.evictionPolicy !== undefined && report.evictionPolicy !== 'noeviction') {
     throw new EvictionPolicyError(report.evictionPolicy, report.node);
   }
