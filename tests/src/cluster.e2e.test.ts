@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { fixtureEnvelope } from '@nudge/livechat/testing';
 import { assertQueueRedisPolicy, EVENTS_QUEUE, QUEUE_NAMES } from '@nudge/queues';
@@ -16,7 +14,7 @@ import {
 } from '@nudge/testing';
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PREFIX, waitForBotEventsIn } from './e2e-helpers.js';
+import { metricSample, PREFIX, runCli, waitForBotEventsIn } from './e2e-helpers.js';
 import { describeRuleScenarios } from './rule-scenarios.js';
 import { startStack } from './stack.js';
 
@@ -41,7 +39,6 @@ if (missing !== undefined) {
 }
 
 const QUEUES = Object.values(QUEUE_NAMES);
-const CLI_MAIN = fileURLToPath(import.meta.resolve('@nudge/cli/main'));
 const WORKER_MAIN = fileURLToPath(import.meta.resolve('@nudge/worker/main'));
 
 /** The port of the primary serving each slot, from CLUSTER SLOTS. */
@@ -79,22 +76,6 @@ const scanAll = async (node: Redis, pattern: string): Promise<string[]> => {
     keys.push(...found);
   } while (cursor !== '0');
   return keys;
-};
-
-/** `nudge <args>` as a user runs it; resolves with its exit code and output. */
-const nudge = async (args: string[], env: Record<string, string>) => {
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-  }
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, output };
 };
 
 describe.skipIf(missing !== undefined)('on a Redis Cluster of three primaries', () => {
@@ -205,7 +186,7 @@ describe.skipIf(missing !== undefined)('on a Redis Cluster of three primaries', 
         worker.lines.some((line) => said.test(line.msg ?? '')),
         worker.output(),
       ).toBe(true);
-      const doctor = await nudge(['doctor', '--url', 'https://nudge.example.com/hooks'], env);
+      const doctor = await runCli(['doctor', '--url', 'https://nudge.example.com/hooks'], env);
       expect(doctor.output).toContain(
         `✗ Redis at ${env.REDIS_URL} is a Redis Cluster node — set REDIS_CLUSTER=true`,
       );
@@ -245,28 +226,21 @@ describe.skipIf(missing !== undefined)('on a Redis Cluster of three primaries', 
       expect(queues).toEqual(new Set(['livechat-events', 'canned-responses']));
       const metrics = await (await fetch(`${url}/metrics`)).text();
       for (const queue of QUEUES) {
-        const completed = metrics
-          .split('\n')
-          .find(
-            (line) =>
-              line.startsWith('nudge_queue_jobs{') &&
-              line.includes(`queue="${queue}"`) &&
-              line.includes('state="completed"'),
-          );
-        expect(Number(completed?.split(' ').at(-1)), queue).toBeGreaterThan(0);
+        const completed = metricSample(metrics, 'nudge_queue_jobs', { queue, state: 'completed' });
+        expect(completed, queue).toBeGreaterThan(0);
       }
     });
 
     it('nudge status and nudge doctor read every queue and every primary', async () => {
       const env = stack().workerEnv;
-      const status = await nudge(['status'], env);
+      const status = await runCli(['status'], env);
       expect(status.output).toContain(`queues (${cluster.url}, cluster, prefix ${prefix})`);
       for (const queue of QUEUES) {
         expect(status.output).toMatch(new RegExp(`^ {2}${queue} +waiting \\d+ .* workers 1$`, 'm'));
       }
       expect(status.code, status.output).toBe(0);
 
-      const doctor = await nudge(['doctor', '--url', 'https://nudge.example.com/hooks'], env);
+      const doctor = await runCli(['doctor', '--url', 'https://nudge.example.com/hooks'], env);
       expect(doctor.output).toContain(`✓ Redis Cluster reachable at ${cluster.url} (3 primaries)`);
       expect(doctor.output).toContain('✓ Redis maxmemory-policy noeviction');
       expect(doctor.output).toContain('✓ Redis persistence on (AOF)');
