@@ -61,7 +61,10 @@ describe('SIGTERM', () => {
     await queue.close();
     await deleteKeysWithPrefix(redis, prefix);
     const order = ingest.proc.lines.map((line) => line.msg);
-    expect(order.indexOf('in-flight requests finished')).toBeLessThan(order.indexOf('bye'));
+    expect(
+      order.indexOf('in-flight requests finished'),
+      `log order: ${order.join(' | ')}`,
+    ).toBeLessThan(order.indexOf('bye'));
   });
 });
 
