@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchDrain, printDrain } from './drain.js';
 import {
   type BenchRedis,
   type FakeLivechat,
@@ -10,6 +11,7 @@ import {
 } from './harness.js';
 import { benchIngest, printIngest } from './ingest.js';
 import { benchLatency, printLatency } from './latency.js';
+import { benchTimers, printTimers } from './timers.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -19,6 +21,12 @@ const { positionals, values } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string', default: '2' },
     rates: { type: 'string', default: '100,300' },
+    // Webhooks preloaded for the drain bench, and the worker processes to drain them with.
+    backlog: { type: 'string', default: '3000' },
+    workers: { type: 'string', default: '1,2,3' },
+    // The idle-timer bench: new timers per second, and the other timers pending meanwhile.
+    'timer-rate': { type: 'string', default: '250' },
+    pending: { type: 'string', default: '10000' },
   },
 });
 
@@ -50,6 +58,32 @@ const BENCHES: Record<string, () => Promise<void>> = {
     printLatency(
       await withServers((servers) =>
         benchLatency({ ...servers, rounds, seconds: duration(6), warmup, rates }),
+      ),
+    );
+  },
+  drain: async () => {
+    printDrain(
+      await withServers((servers) =>
+        benchDrain({
+          ...servers,
+          rounds,
+          backlog: Number(values.backlog),
+          workerCounts: (values.workers ?? '').split(',').map(Number),
+        }),
+      ),
+    );
+  },
+  timers: async () => {
+    printTimers(
+      await withServers((servers) =>
+        benchTimers({
+          ...servers,
+          rounds,
+          rate: Number(values['timer-rate']),
+          seconds: duration(6),
+          pending: Number(values.pending),
+          afterSeconds: 5,
+        }),
       ),
     );
   },
