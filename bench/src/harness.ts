@@ -418,6 +418,9 @@ type StartPipelineOptions = {
   livechatUrl: string;
   /** Worker processes to start now (more with `addWorker`). */
   workers?: number;
+  /** Another Redis URL for the receiver or the workers (a counting proxy). */
+  receiverRedisUrl?: string;
+  workerRedisUrl?: string;
 } & RulesOptions;
 
 /**
@@ -429,15 +432,23 @@ export const startNudge = async ({
   redisUrl,
   livechatUrl,
   workers = 1,
+  receiverRedisUrl = redisUrl,
+  workerRedisUrl = redisUrl,
   ...rules
 }: StartPipelineOptions): Promise<Pipeline> => {
   const rulesPath = await writeRules(rules);
-  const common = { REDIS_URL: redisUrl, QUEUE_PREFIX: 'nudge', LOG_LEVEL: 'warn' };
+  const common = { QUEUE_PREFIX: 'nudge', LOG_LEVEL: 'warn' };
   const started: RunningProcess[] = [];
   const port = await findFreePort();
   const ingestProc = startNodeProcess({
     entry: INGEST_MAIN,
-    env: { ...common, PORT: String(port), HOST: '127.0.0.1', LIVECHAT_WEBHOOK_SECRETS: SECRET },
+    env: {
+      ...common,
+      REDIS_URL: receiverRedisUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LIVECHAT_WEBHOOK_SECRETS: SECRET,
+    },
   });
   let ingest: RunningProcess | undefined = {
     name: 'ingest',
@@ -456,6 +467,7 @@ export const startNudge = async ({
       entry: WORKER_MAIN,
       env: {
         ...common,
+        REDIS_URL: workerRedisUrl,
         LIVECHAT_API_URL: livechatUrl,
         NUDGE_CONFIG: rulesPath,
         BENCH_BOT_SECRET: 'bench-bot-secret',
@@ -501,13 +513,21 @@ export const startNaive = async ({
   redisUrl,
   livechatUrl,
   workers = 1,
+  receiverRedisUrl = redisUrl,
+  workerRedisUrl = redisUrl,
   delayMs = 0,
 }: StartPipelineOptions & { delayMs?: number }): Promise<Pipeline> => {
-  const common = { REDIS_URL: redisUrl, NAIVE_QUEUE: NAIVE_QUEUE };
+  const common = { NAIVE_QUEUE: NAIVE_QUEUE };
   const started: RunningProcess[] = [];
   const receiverProc = startNodeProcess({
     entry: here('./servers/naive-receiver.js'),
-    env: { ...common, PORT: '0', NAIVE_SECRET: SECRET, NAIVE_DELAY_MS: String(delayMs) },
+    env: {
+      ...common,
+      REDIS_URL: receiverRedisUrl,
+      PORT: '0',
+      NAIVE_SECRET: SECRET,
+      NAIVE_DELAY_MS: String(delayMs),
+    },
   });
   const listening = await receiverProc.waitForLine((line) => line.msg === 'listening');
   let naiveReceiver: RunningProcess | undefined = {
@@ -519,7 +539,7 @@ export const startNaive = async ({
   const addWorker = async () => {
     const proc = startNodeProcess({
       entry: here('./servers/naive-worker.js'),
-      env: { ...common, LIVECHAT_API_URL: livechatUrl },
+      env: { ...common, REDIS_URL: workerRedisUrl, LIVECHAT_API_URL: livechatUrl },
     });
     const running = { name: 'worker', proc, pid: proc.child.pid ?? 0 };
     started.push(running);

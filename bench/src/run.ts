@@ -11,6 +11,7 @@ import {
 } from './harness.js';
 import { benchIngest, printIngest } from './ingest.js';
 import { benchLatency, printLatency } from './latency.js';
+import { benchRedisCost, printRedisCost } from './redis-cost.js';
 import { benchTimers, printTimers } from './timers.js';
 
 const { positionals, values } = parseArgs({
@@ -27,6 +28,9 @@ const { positionals, values } = parseArgs({
     // The idle-timer bench: new timers per second, and the other timers pending meanwhile.
     'timer-rate': { type: 'string', default: '250' },
     pending: { type: 'string', default: '10000' },
+    // The Redis-cost bench: customer messages per round, sent at this rate.
+    messages: { type: 'string', default: '120' },
+    'message-rate': { type: 'string', default: '20' },
   },
 });
 
@@ -83,6 +87,18 @@ const BENCHES: Record<string, () => Promise<void>> = {
           seconds: duration(6),
           pending: Number(values.pending),
           afterSeconds: 5,
+        }),
+      ),
+    );
+  },
+  redis: async () => {
+    printRedisCost(
+      await withServers((servers) =>
+        benchRedisCost({
+          ...servers,
+          rounds,
+          messages: Number(values.messages),
+          rate: Number(values['message-rate']),
         }),
       ),
     );
