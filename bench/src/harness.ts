@@ -252,6 +252,8 @@ export const postAll = async (url: string, bodies: readonly string[], concurrenc
 };
 
 export type OpenLoopResult = {
+  /** When the first webhook was sent (wall clock, ms). */
+  startedAtWall: number;
   /** chat id → when its webhook was sent (monotonic ms). */
   sentAt: Map<string, number>;
   non200: number;
@@ -279,6 +281,7 @@ export const openLoop = async ({
   const answers: Promise<void>[] = [];
   let non200 = 0;
   let errors = 0;
+  const startedAtWall = Date.now();
   const start = monotonicMs();
   let sent = 0;
   await new Promise<void>((resolve) => {
@@ -310,7 +313,7 @@ export const openLoop = async ({
     tick();
   });
   await Promise.all(answers);
-  return { sentAt, non200, errors };
+  return { startedAtWall, sentAt, non200, errors };
 };
 
 // ───────────────────────────── fake LiveChat ─────────────────────────────
@@ -527,6 +530,7 @@ export const startNaive = async ({
       PORT: '0',
       NAIVE_SECRET: SECRET,
       NAIVE_DELAY_MS: String(delayMs),
+      NAIVE_SLOW_ORGANIZATION: SLOW_ORGANIZATION,
     },
   });
   const listening = await receiverProc.waitForLine((line) => line.msg === 'listening');

@@ -19,6 +19,14 @@ import {
   tagWebhook,
   until,
 } from './harness.js';
+import {
+  growth,
+  type KeyGroup,
+  type Memory,
+  PENDING_TIMER,
+  scanMemory,
+  sumOf,
+} from './redis-memory.js';
 import { type RedisProxy, startRedisProxy, type Traffic } from './redis-proxy.js';
 
 type Kind = Pipeline['kind'];
@@ -42,9 +50,6 @@ type Cost = {
   bytesOut: number;
   bytesIn: number;
 };
-
-type KeyGroup = { keys: number; bytes: number; ttlMs: number };
-type Memory = Map<string, KeyGroup>;
 
 type Measured = {
   routed: Cost;
@@ -149,94 +154,6 @@ const addCosts = (a: Cost, b: Cost): Cost => {
   };
 };
 
-const QUEUES = new Set([
-  'livechat-events',
-  'idle-reply',
-  'canned-responses',
-  'rating-reactions',
-  'naive',
-]);
-const BULLMQ_KEYS = new Set([
-  'wait',
-  'paused',
-  'meta',
-  'id',
-  'delayed',
-  'active',
-  'completed',
-  'failed',
-  'events',
-  'stalled-check',
-  'marker',
-  'prioritized',
-  'pc',
-  'limiter',
-  'stalled',
-  'repeat',
-  'metrics',
-]);
-
-/** A key's group: ids replaced by `*` (a queue's job hashes are `<queue>:<job>`). */
-const groupOf = (key: string): string => {
-  const [prefix, second, third, ...rest] = key.split(':');
-  if (third === undefined) {
-    return key;
-  }
-  if (!QUEUES.has(second ?? '')) {
-    return `${prefix}:${second}:*`;
-  }
-  if (third === 'de') {
-    return `${prefix}:${second}:de:*`;
-  }
-  if (BULLMQ_KEYS.has(third)) {
-    return `${prefix}:${second}:${third}${rest.length > 0 ? ':*' : ''}`;
-  }
-  return `${prefix}:${second}:<job>${rest.length > 0 ? `:${rest.join(':')}` : ''}`;
-};
-
-/** Every key's MEMORY USAGE (exact: SAMPLES 0) and TTL, by group. */
-const scanMemory = async (redis: Redis): Promise<Memory> => {
-  const groups: Memory = new Map();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) {
-      const pipeline = redis.pipeline();
-      for (const key of keys) {
-        pipeline.memory('USAGE', key, 'SAMPLES', 0);
-        pipeline.pttl(key);
-      }
-      const answers = (await pipeline.exec()) ?? [];
-      keys.forEach((key, i) => {
-        const bytes = Number(answers[2 * i]?.[1] ?? 0);
-        const ttlMs = Number(answers[2 * i + 1]?.[1] ?? -1);
-        const group = groupOf(key);
-        const entry = groups.get(group) ?? { keys: 0, bytes: 0, ttlMs };
-        entry.keys += 1;
-        entry.bytes += bytes;
-        entry.ttlMs = Math.max(entry.ttlMs, ttlMs);
-        groups.set(group, entry);
-      });
-    }
-  } while (cursor !== '0');
-  return groups;
-};
-
-/** Each group's growth from `before` to `after`, per message. */
-const growth = (before: Memory, after: Memory, messages: number): Memory => {
-  const grown: Memory = new Map();
-  for (const [group, entry] of after) {
-    const earlier = before.get(group) ?? { keys: 0, bytes: 0, ttlMs: -1 };
-    const bytes = (entry.bytes - earlier.bytes) / messages;
-    const keys = (entry.keys - earlier.keys) / messages;
-    if (bytes !== 0 || keys !== 0) {
-      grown.set(group, { keys, bytes, ttlMs: entry.ttlMs });
-    }
-  }
-  return grown;
-};
-
 /** Jobs the worker's /metrics counts for `queue` with `outcome` (0 before the first). */
 const jobsCounted = async (metricsUrl: string, queue: string, outcome: string) => {
   const text = (await http(`${metricsUrl}/metrics`)).body;
@@ -306,18 +223,15 @@ const measureOnce = async (
         return { chatId, body: tagWebhook(chatId) };
       },
     });
-    if (kind === 'nudge') {
-      // (The naive receiver's timers all have the same delay: these would fire mid-measure.)
-      await openLoop({
-        url: pipeline.webhookUrl,
-        rate,
-        seconds: 10 / rate,
-        make: (n, wallMs) => {
-          const chatId = idleChatId(`${label}s`, n, wallMs);
-          return { chatId, body: customerMessageWebhook(chatId, wallMs, SLOW_ORGANIZATION) };
-        },
-      });
-    }
+    await openLoop({
+      url: pipeline.webhookUrl,
+      rate,
+      seconds: 10 / rate,
+      make: (n, wallMs) => {
+        const chatId = idleChatId(`${label}s`, n, wallMs);
+        return { chatId, body: customerMessageWebhook(chatId, wallMs, SLOW_ORGANIZATION) };
+      },
+    });
     await fake.waitForSent(warm.sentAt.size, 30_000);
     await sleep(500);
     await fake.reset();
@@ -410,10 +324,6 @@ export const benchRedisCost = async ({
   return { messages, runs };
 };
 
-const PENDING_TIMER: Record<Kind, RegExp> = {
-  nudge: /^nudge:idle-reply:(<job>|delayed|de:\*)$/,
-  naive: /^bull:naive:(<job>|delayed)$/,
-};
 const RETAINED: Record<Kind, { label: string; pattern: RegExp }[]> = {
   nudge: [
     {
@@ -424,9 +334,6 @@ const RETAINED: Record<Kind, { label: string; pattern: RegExp }[]> = {
   ],
   naive: [{ label: 'a fired timer (naive)', pattern: /^bull:naive:(<job>|completed)$/ }],
 };
-
-const sumOf = (memory: Memory, pattern: RegExp) =>
-  [...memory].filter(([group]) => pattern.test(group)).reduce((sum, [, g]) => sum + g.bytes, 0);
 
 const ttlText = (ms: number) =>
   ms < 0 ? 'none' : ms >= 3_600_000 ? `${fmt(ms / 3_600_000, 0)} h` : `${fmt(ms / 1000, 0)} s`;

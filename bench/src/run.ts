@@ -28,6 +28,8 @@ const { positionals, values } = parseArgs({
     // The idle-timer bench: new timers per second, and the other timers pending meanwhile.
     'timer-rate': { type: 'string', default: '250' },
     pending: { type: 'string', default: '10000' },
+    // Measure timers coming due while new ones still start (the worker routes and fires at once).
+    'steady-timers': { type: 'boolean', default: false },
     // The Redis-cost bench: customer messages per round, sent at this rate.
     messages: { type: 'string', default: '120' },
     'message-rate': { type: 'string', default: '20' },
@@ -84,9 +86,10 @@ const BENCHES: Record<string, () => Promise<void>> = {
           ...servers,
           rounds,
           rate: Number(values['timer-rate']),
-          seconds: duration(6),
+          seconds: duration(4),
           pending: Number(values.pending),
           afterSeconds: 5,
+          steady: values['steady-timers'] ?? false,
         }),
       ),
     );

@@ -20,6 +20,7 @@ import {
   tagWebhook,
   until,
 } from './harness.js';
+import { growth, PENDING_TIMER, scanMemory, sumOf } from './redis-memory.js';
 
 type Kind = Pipeline['kind'];
 type Scenario = { pending: number };
@@ -36,17 +37,19 @@ type Lateness = {
   timers: number;
   /** Timers that ran early by the message's clock and were put off (Nudge only). */
   rescheduled: number;
+  /** Bytes per pending timer (its job hash, delayed-set entry, dedup key) with the backlog. */
+  pendingTimerBytes: number;
 };
 
 export type TimerResults = {
   rate: number;
   afterSeconds: number;
+  steady: boolean;
   scenarios: Scenario[];
   runs: Map<string, Lateness[]>;
 };
 
 const keyOf = (kind: Kind, { pending }: Scenario) => `${kind}+${pending}`;
-const HOUR_MS = 3_600_000;
 
 const sorted = (values: number[]) => [...values].sort((x, y) => x - y);
 
@@ -59,6 +62,7 @@ const measureOnce = async (
     rate,
     seconds,
     afterSeconds,
+    steady,
     label,
   }: {
     redis: BenchRedis;
@@ -66,6 +70,7 @@ const measureOnce = async (
     rate: number;
     seconds: number;
     afterSeconds: number;
+    steady: boolean;
     label: string;
   },
 ): Promise<Lateness> => {
@@ -82,65 +87,77 @@ const measureOnce = async (
       : new Queue(NAIVE_QUEUE, { connection: redis.client });
   try {
     const url = pipeline.webhookUrl;
+    let pendingTimerBytes = Number.NaN;
     if (pending > 0) {
-      if (kind === 'nudge') {
-        // Customers of the organization whose timers wait an hour, through the real path.
-        const now = Date.now();
-        await postAll(
-          url,
-          Array.from({ length: pending }, (_, n) =>
-            customerMessageWebhook(idleChatId(`${label}p`, n, now), now, SLOW_ORGANIZATION),
-          ),
-        );
-      } else {
-        // The naive receiver's delay is fixed: its backlog goes straight into its queue.
-        for (let from = 0; from < pending; from += 1000) {
-          await queue.addBulk(
-            Array.from({ length: Math.min(1000, pending - from) }, (_, i) => ({
-              name: 'incoming_event',
-              data: { payload: { chat_id: `pending-${from + i}`, thread_id: 'x' } },
-              opts: { delay: HOUR_MS },
-            })),
-          );
-        }
-      }
+      const before = await scanMemory(redis.client);
+      // Customers of the organization whose timers wait an hour, through the real path.
+      const now = Date.now();
+      await postAll(
+        url,
+        Array.from({ length: pending }, (_, n) =>
+          customerMessageWebhook(idleChatId(`${label}p`, n, now), now, SLOW_ORGANIZATION),
+        ),
+      );
       await until(
         `${pending} pending timers`,
         async () => ((await queue.getDelayedCount()) >= pending ? true : undefined),
         { timeoutMs: 120_000, everyMs: 200 },
       );
+      pendingTimerBytes = sumOf(
+        growth(before, await scanMemory(redis.client), pending),
+        PENDING_TIMER[kind],
+      );
     }
-    // Warm-up: a second of immediate actions through the same processes.
+    // Warm-up at the same rate: 2 s of immediate actions and of customer messages whose timers
+    // wait an hour, which take every path but a timer's firing.
     const warm = await openLoop({
       url,
       rate,
-      seconds: 1,
-      make: (n) => {
-        const chatId = tagChatId(`${label}w`, n);
-        return { chatId, body: tagWebhook(chatId) };
+      seconds: 2,
+      make: (n, wallMs) => {
+        if (n % 2 === 0) {
+          const chatId = tagChatId(`${label}w`, n);
+          return { chatId, body: tagWebhook(chatId) };
+        }
+        const chatId = idleChatId(`${label}s`, n, wallMs);
+        return { chatId, body: customerMessageWebhook(chatId, wallMs, SLOW_ORGANIZATION) };
       },
     });
-    await fake.waitForSent(warm.sentAt.size, 30_000);
+    await fake.waitForSent(Math.ceil(warm.sentAt.size / 2), 30_000);
     await fake.reset();
 
+    // New timers at `rate` for `seconds` (< afterSeconds): they come due at `rate` once no new
+    // ones arrive. Steady: for afterSeconds + `seconds`, and only the first `seconds`' timers are
+    // measured, which come due while new ones still arrive (routing and firing at once).
     const load = await openLoop({
       url,
       rate,
-      seconds,
+      seconds: steady ? afterSeconds + seconds : seconds,
       make: (n, wallMs) => {
         const chatId = idleChatId(label, n, wallMs);
         return { chatId, body: customerMessageWebhook(chatId, wallMs) };
       },
     });
-    await fake.waitForSent(load.sentAt.size, (afterSeconds + 60) * 1000);
-    const sent = (await fake.sent()).filter((event) => load.sentAt.has(event.chatId));
+    const measured = new Set(
+      [...load.sentAt.keys()].filter(
+        (chatId) => !steady || (createdAtOf(chatId) ?? 0) < load.startedAtWall + seconds * 1000,
+      ),
+    );
+    const sent = await until(
+      'every measured timer to fire',
+      async () => {
+        const events = (await fake.sent()).filter((event) => measured.has(event.chatId));
+        return events.length >= measured.size ? events : undefined;
+      },
+      { timeoutMs: 60_000, everyMs: 500 },
+    );
     const sentLateness = sorted(
       sent.map((event) => event.wallAt - ((createdAtOf(event.chatId) ?? 0) + afterSeconds * 1000)),
     );
     // Every timer that fired for these chats: its first start, against when it was due.
     const jobs: Job[] = await queue.getJobs(['completed'], 0, -1);
     const ours = jobs.filter((job) =>
-      load.sentAt.has(String(job.data?.chatId ?? job.data?.payload?.chat_id)),
+      measured.has(String(job.data?.chatId ?? job.data?.payload?.chat_id)),
     );
     const firstRuns = new Map<string, Job>();
     let rescheduled = 0;
@@ -159,9 +176,9 @@ const measureOnce = async (
         (job) => (job.processedOn ?? Number.NaN) - (job.timestamp + (job.opts.delay ?? 0)),
       ),
     );
-    if (firstRuns.size < load.sentAt.size) {
+    if (firstRuns.size < measured.size) {
       throw new Error(
-        `${kind}: ${firstRuns.size} completed timers of ${load.sentAt.size} (retention too small?)`,
+        `${kind}: ${firstRuns.size} completed timers of ${measured.size} (retention too small?)`,
       );
     }
     return {
@@ -173,6 +190,7 @@ const measureOnce = async (
       sentP99: percentile(sentLateness, 99),
       timers: lateness.length,
       rescheduled,
+      pendingTimerBytes,
     };
   } finally {
     await queue.close();
@@ -193,6 +211,7 @@ export const benchTimers = async ({
   seconds,
   pending,
   afterSeconds,
+  steady,
 }: {
   redis: BenchRedis;
   fake: FakeLivechat;
@@ -201,7 +220,12 @@ export const benchTimers = async ({
   seconds: number;
   pending: number;
   afterSeconds: number;
+  /** Measure timers coming due while new ones still start (else: after they stopped). */
+  steady: boolean;
 }): Promise<TimerResults> => {
+  if (!steady && seconds >= afterSeconds) {
+    throw new Error(`timers: --duration must be under afterSeconds (${afterSeconds} s)`);
+  }
   const scenarios: Scenario[] = [{ pending: 0 }, { pending }];
   const runs = new Map<string, Lateness[]>();
   for (let round = 1; round <= rounds; round += 1) {
@@ -214,6 +238,7 @@ export const benchTimers = async ({
           rate,
           seconds,
           afterSeconds,
+          steady,
           label: `t${round}${kind}${scenario.pending}`,
         });
         runs.set(keyOf(kind, scenario), [...(runs.get(keyOf(kind, scenario)) ?? []), measured]);
@@ -224,21 +249,31 @@ export const benchTimers = async ({
       }
     }
   }
-  return { rate, afterSeconds, scenarios, runs };
+  return { rate, afterSeconds, steady, scenarios, runs };
 };
 
-export const printTimers = ({ rate, afterSeconds, scenarios, runs }: TimerResults): void => {
+const backlogOf = ({ pending }: Scenario) =>
+  pending === 0 ? 'no backlog' : `${fmt(pending, 0)} timers pending`;
+
+export const printTimers = ({
+  rate,
+  afterSeconds,
+  steady,
+  scenarios,
+  runs,
+}: TimerResults): void => {
   const of = (kind: Kind, scenario: Scenario, pick: (l: Lateness) => number) =>
     median((runs.get(keyOf(kind, scenario)) ?? []).map(pick));
+  const timers = median([...runs.values()].flat().map((l) => l.timers));
   console.log(
-    `\nidle-timer lateness at ${rate} new timers/s (afterSeconds ${afterSeconds}; ms, median of rounds)\n`,
+    `\nidle-timer lateness: timers started at ${rate}/s, coming due at ${rate}/s ${steady ? 'while new ones still start (steady state)' : 'after the last one started'} (afterSeconds ${afterSeconds}; ~${fmt(timers, 0)} timers per run; ms, median of rounds)\n`,
   );
   const rows: string[][] = [];
   const goals: string[] = [];
   for (const scenario of scenarios) {
     for (const kind of ['nudge', 'naive'] as const) {
       rows.push([
-        `${kind === 'nudge' ? 'Nudge' : 'naive'}, ${fmt(scenario.pending, 0)} other pending`,
+        `${kind === 'nudge' ? 'Nudge' : 'naive'}, ${backlogOf(scenario)}`,
         fmt(of(kind, scenario, (l) => l.p50)),
         fmt(of(kind, scenario, (l) => l.p95)),
         fmt(of(kind, scenario, (l) => l.p99)),
@@ -249,7 +284,7 @@ export const printTimers = ({ rate, afterSeconds, scenarios, runs }: TimerResult
       ]);
     }
     rows.push([
-      `Nudge / naive, ${fmt(scenario.pending, 0)} pending`,
+      `Nudge / naive, ${backlogOf(scenario)}`,
       ratio(
         of('nudge', scenario, (l) => l.p50),
         of('naive', scenario, (l) => l.p50),
@@ -275,7 +310,7 @@ export const printTimers = ({ rate, afterSeconds, scenarios, runs }: TimerResult
     ]);
     const p99 = of('nudge', scenario, (l) => l.p99);
     goals.push(
-      `lateness p99 ≤ 25 ms with ${fmt(scenario.pending, 0)} pending: ${fmt(p99)} ms ${p99 <= 25 ? 'met' : 'NOT met'}`,
+      `lateness p99 ≤ 25 ms, ${backlogOf(scenario)}: ${fmt(p99)} ms ${p99 <= 25 ? 'met' : 'NOT met'}`,
     );
   }
   console.log(
@@ -296,5 +331,16 @@ export const printTimers = ({ rate, afterSeconds, scenarios, runs }: TimerResult
   console.log(
     '\nstart = job start − due (processedOn − timestamp − delay); sent = bot message at LiveChat − (customer message + afterSeconds)',
   );
+  for (const scenario of scenarios.filter(({ pending }) => pending > 0)) {
+    const nudge = of('nudge', scenario, (l) => l.pendingTimerBytes);
+    const naive = of('naive', scenario, (l) => l.pendingTimerBytes);
+    console.log(
+      `\nbytes per pending timer with ${fmt(scenario.pending, 0)} pending (job hash, delayed-set entry, dedup key; MEMORY USAGE): ` +
+        `Nudge ${fmt(nudge, 0)}, naive ${fmt(naive, 0)}, ${ratio(nudge, naive)}`,
+    );
+    goals.push(
+      `≤ 1.2 KB per pending timer: ${fmt(nudge, 0)} B ${nudge <= 1200 ? 'met' : 'NOT met'}`,
+    );
+  }
   console.log(`\n${goals.map((goal) => `- ${goal}`).join('\n')}`);
 };

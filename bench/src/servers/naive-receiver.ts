@@ -1,7 +1,8 @@
 // The naive pipeline's receiver: node:http, JSON.parse, the secret compared, one queue.add per
 // webhook (the whole body as the job), 200 once Redis has it. NAIVE_DELAY_MS makes each
 // customer message (incoming_event) a timer, a delayed job: the idle-timer and Redis-cost
-// benches' baseline. Other webhooks are acted on at once.
+// benches' baseline; those of NAIVE_SLOW_ORGANIZATION wait an hour, as in Nudge's bench rules.
+// Other webhooks are acted on at once.
 import { timingSafeEqual } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -9,6 +10,8 @@ import { listen } from './listen.js';
 
 const secret = Buffer.from(process.env.NAIVE_SECRET ?? '');
 const delay = Number(process.env.NAIVE_DELAY_MS ?? 0);
+const slowOrganization = process.env.NAIVE_SLOW_ORGANIZATION;
+const HOUR_MS = 3_600_000;
 const queue = new Queue(process.env.NAIVE_QUEUE ?? 'naive', {
   connection: new Redis(process.env.REDIS_URL ?? '', { maxRetriesPerRequest: null }),
 });
@@ -36,7 +39,11 @@ await listen((req, res) => {
     }
     delete body.secret_key;
     const action = String(body.action);
-    queue.add(action, body, delay > 0 && action === 'incoming_event' ? { delay } : {}).then(
+    const timer =
+      action !== 'incoming_event' || delay === 0
+        ? {}
+        : { delay: body.organization_id === slowOrganization ? HOUR_MS : delay };
+    queue.add(action, body, timer).then(
       () => reply(res, 200),
       () => reply(res, 503),
     );
