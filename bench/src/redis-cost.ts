@@ -1,3 +1,4 @@
+import { QUEUE_RETENTION } from '@nudge/queues';
 import type { Redis } from 'ioredis';
 import { idleChatId, tagChatId } from './chats.js';
 import {
@@ -496,6 +497,18 @@ export const printRedisCost = ({ messages, runs }: RedisCostResults): void => {
         ]),
       ],
     ),
+  );
+  const perJob = (pattern: RegExp) => of('nudge', (m) => sumOf(m.firedMemory, pattern));
+  const { completed, failed } = QUEUE_RETENTION;
+  const bound = RETAINED.nudge
+    .map(
+      ({ label, pattern }) => `${label}: ${fmt((completed.count * perJob(pattern)) / 1e6, 1)} MB`,
+    )
+    .join('; ');
+  console.log(
+    `\nretained jobs (QUEUE_RETENTION, per queue): completed ≤ ${fmt(completed.count, 0)} jobs and ≤ ${fmt(completed.age / 3600, 0)} h, ` +
+      `failed ≤ ${fmt(failed.count, 0)} and ≤ ${fmt(failed.age / 86_400, 0)} d; ${fmt(completed.count, 0)} completed jobs at the bytes above: ${bound}. ` +
+      'Keys outside the queues are bounded by their TTL only (table above).',
   );
   const rt = of('nudge', (m) => m.routed.roundTrips);
   const commands = of('nudge', (m) => m.routed.commands);
