@@ -85,7 +85,7 @@ export const growth = (before: Memory, after: Memory, messages: number): Memory 
     const earlier = before.get(group) ?? { keys: 0, bytes: 0, ttlMs: -1 };
     const bytes = (entry.bytes - earlier.bytes) / messages;
     const keys = (entry.keys - earlier.keys) / messages;
-    if (Math.abs(bytes) >= 0.5 || Math.abs(keys) >= 0.005) {
+    if (Math.abs(bytes) >= 5 || Math.abs(keys) >= 0.05) {
       grown.set(group, { keys, bytes, ttlMs: entry.ttlMs });
     }
   }

@@ -23,7 +23,7 @@ const { positionals, values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     rates: { type: 'string', default: '100,300' },
     // Webhooks preloaded for the drain bench, and the worker processes to drain them with.
-    backlog: { type: 'string', default: '3000' },
+    backlog: { type: 'string', default: '2000' },
     workers: { type: 'string', default: '1,2,3' },
     // The idle-timer bench: new timers per second, and the other timers pending meanwhile.
     'timer-rate': { type: 'string', default: '250' },
