@@ -28,8 +28,8 @@ type Window = {
   missing: number;
   extra: number;
   non200: number;
-  /** CPU ms per bot action: receiver, workers, Redis. */
-  cpu: { receiver: number; workers: number; redis: number };
+  /** CPU ms per bot action: receiver, workers, Redis; and the harness's (not counted). */
+  cpu: { receiver: number; workers: number; redis: number; fake: number; bench: number };
   /** LiveChat calls per bot action, by action. */
   calls: Record<string, number>;
 };
@@ -78,7 +78,9 @@ const measureWindow = async ({
       receiver: pipeline.receiver ? [pipeline.receiver.pid] : [],
       workers: pipeline.workers.map((worker) => worker.pid),
       redis: [redis.pid],
+      fake: [fake.pid],
     });
+    const benchCpu = process.cpuUsage();
     const load = await openLoop({
       url,
       rate,
@@ -90,6 +92,7 @@ const measureWindow = async ({
     });
     await fake.waitForSent(load.sentAt.size, 30_000).catch(() => undefined);
     const cpu = meter();
+    const benchUsed = process.cpuUsage(benchCpu);
     const { calls } = await fake.stats();
     const sent = await fake.sent();
     const latencies: number[] = [];
@@ -119,6 +122,8 @@ const measureWindow = async ({
         receiver: (cpu.receiver ?? 0) / actions,
         workers: (cpu.workers ?? 0) / actions,
         redis: (cpu.redis ?? 0) / actions,
+        fake: (cpu.fake ?? 0) / actions,
+        bench: (benchUsed.user + benchUsed.system) / 1000 / actions,
       },
       calls: Object.fromEntries(
         Object.entries(calls).map(([action, count]) => [action, count / actions]),
@@ -248,6 +253,14 @@ export const printLatency = ({ rates, windows }: LatencyResults): void => {
         kind === 'nudge'
           ? ratio(of('nudge', rate, cpuTotal), of('naive', rate, cpuTotal))
           : '1.00×',
+        fmt(
+          of(kind, rate, (w) => w.cpu.fake),
+          2,
+        ),
+        fmt(
+          of(kind, rate, (w) => w.cpu.bench),
+          2,
+        ),
       ]);
     }
     const r = of('nudge', rate, cpuTotal) / of('naive', rate, cpuTotal);
