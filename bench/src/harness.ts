@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   FIXTURE_BOT_ID,
@@ -462,7 +462,10 @@ export const startNudge = async ({
   const webhookUrl = `http://127.0.0.1:${port}/livechat/webhooks`;
   // The bot's status goes in as LiveChat would send it, before anything else.
   for (const organizationId of [ORGANIZATION, SLOW_ORGANIZATION]) {
-    await postWebhook(webhookUrl, botAcceptingWebhook(organizationId));
+    const status = await postWebhook(webhookUrl, botAcceptingWebhook(organizationId));
+    if (status !== 200) {
+      throw new Error(`ingest answered ${status} to routing_status_set`);
+    }
   }
   const addWorker = async () => {
     const port = await findFreePort();
@@ -503,6 +506,7 @@ export const startNudge = async ({
     },
     stop: async () => {
       await Promise.all([...started, ...(ingest ? [ingest] : [])].map((p) => stopProcess(p.proc)));
+      await rm(dirname(rulesPath), { recursive: true, force: true });
     },
   };
   return pipeline;
