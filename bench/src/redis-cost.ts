@@ -224,7 +224,7 @@ const measureOnce = async (
         return { chatId, body: tagWebhook(chatId) };
       },
     });
-    await openLoop({
+    const slow = await openLoop({
       url: pipeline.webhookUrl,
       rate,
       seconds: 10 / rate,
@@ -234,13 +234,23 @@ const measureOnce = async (
       },
     });
     await fake.waitForSent(warm.sentAt.size, 30_000);
+    if (metricsUrl) {
+      // Every warm-up webhook routed (and the two routing_status_set): none may still be in
+      // flight while the background is measured.
+      await until('the warm-up routed', async () =>
+        (await jobsCounted(metricsUrl, 'livechat-events', 'routed')) >=
+        2 + warm.sentAt.size + slow.sentAt.size
+          ? true
+          : undefined,
+      );
+    }
     await sleep(500);
     await fake.reset();
     const before = await scanMemory(redis.client);
 
     // What the pipeline does idle (blocking waits, heartbeats), to subtract.
     const idleFrom = await snapshot(redis.client, proxies);
-    await sleep(2_000);
+    await sleep(3_000);
     const background = costBetween(
       idleFrom,
       await snapshot(redis.client, proxies),
