@@ -1,6 +1,4 @@
 import { waitFor } from '@nudge/testing';
-import type { Job } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   botEventsIn,
   chatEventsWithCustomId,
@@ -10,24 +8,36 @@ import {
   waitForBotEventsIn,
   waitForFinishedJob,
   waitUntilSettled,
-} from './e2e-helpers.js';
-import { type Stack, startStack } from './stack.js';
+} from '@nudge/tests/e2e-helpers';
+import type { Job } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ChaosStack, startChaosStack } from '../src/chaos-stack.js';
+import { checkInvariants } from '../src/invariants.js';
+import { expectedActions, logReport } from '../src/rows.js';
 
-// LiveChat failing (sandbox faults) and the bot's routing status. Faults and the bot status
-// are global to the stack, so these tests run one after another.
+// LiveChat failing (sandbox faults; matrix rows L1–L7) and the bot's routing status. Faults
+// and the bot status are global to the stack, so these tests run one after another, and the
+// invariants are checked after each over everything the file did so far.
 
 const RATE_LIMIT_MS = 1_500;
 const TIMEOUT_MS = 2_000; // LIVECHAT_TIMEOUT_MS in the harness
 
-let stack: Stack;
+let stack: ChaosStack;
+let expected: ReturnType<typeof expectedActions>;
 let agentId: string;
 /** attemptsMade of a job that succeeded at its first try (BullMQ counts the finishing one). */
 let cleanAttempts: number;
 
-/** A chat with an agent, tagged `tag`: its canned-responses job whispers the suggestions. */
-const tagNewChat = (tag = 'refund') => {
+/**
+ * A chat with an agent, tagged `tag`: its canned-responses job whispers the suggestions (the
+ * invariants expect that whisper, or one failed job, unless `acts` is false).
+ */
+const tagNewChat = (tag = 'refund', { acts = true } = {}) => {
   const { chatId, threadId } = stack.sandbox.scenario.openChat({ agentIds: [agentId] });
   stack.sandbox.scenario.tag({ chatId, tag });
+  if (acts) {
+    expected.tag({ chatId, threadId }, tag);
+  }
   return { chatId, threadId };
 };
 
@@ -41,8 +51,7 @@ const tagJob = (chatId: string): Promise<Job> =>
   );
 
 beforeAll(async () => {
-  stack = await startStack({
-    sharedRedisUrl: inject('redisUrl'),
+  stack = await startChaosStack({
     // Two workers: a rate-limit pause must hold for every worker, not just the one that hit it.
     workers: 2,
     // Longer than any first backoff (≤ 1 s), so a rate-limit pause is told apart from a retry.
@@ -53,16 +62,24 @@ beforeAll(async () => {
       },
     },
   });
+  expected = expectedActions(stack);
   await stack.setBotStatus('accepting_chats');
   agentId = stack.sandbox.credentials.agentId;
   const { chatId } = tagNewChat();
   await waitForBotEventsIn(stack, chatId, PREFIX.tag);
   cleanAttempts = (await waitForFinishedJob(stack, 'canned-responses', chatId)).attemptsMade;
 }, 30_000);
-afterEach(() => stack?.sandbox.faults.clear());
+afterEach(async ({ task }) => {
+  stack.sandbox.faults.clear();
+  if (task.result?.state !== 'fail') {
+    const report = await checkInvariants(stack, { actions: expected.actions });
+    logReport(task.name, report);
+    expect(report.violations).toEqual([]);
+  }
+});
 afterAll(() => stack?.stop());
 
-describe('LiveChat faults', () => {
+describe('LiveChat faults (L1, L2, L3, L5)', () => {
   it('500 twice, then OK: retried with backoff, one message', async () => {
     stack.sandbox.faults.add({
       action: 'send_event',
@@ -169,7 +186,7 @@ describe('LiveChat faults', () => {
 describe('bot status gate', () => {
   it('skips with the reason while the bot is not accepting chats; no LiveChat writes', async () => {
     await stack.setBotStatus('not_accepting_chats');
-    const { chatId } = tagNewChat('refund');
+    const { chatId } = tagNewChat('refund', { acts: false });
     const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
     expect(outcomeOf(job)).toEqual({
       outcome: 'skipped',

@@ -1,0 +1,280 @@
+import { chatIdOfJob } from '@nudge/cli';
+import { isWebhookAction, organizationOf, type WebhookEnvelope } from '@nudge/livechat';
+import { deriveDedupeKey, isDeduplicated, QUEUE_NAMES, QUEUE_RETENTION } from '@nudge/queues';
+import { createRedisKeys } from '@nudge/runtime';
+import { waitForDrained } from './chaos-helpers.js';
+import type { ChaosStack } from './chaos-stack.js';
+import { type Census, takeCensus } from './redis-census.js';
+
+// The invariants every chaos row ends with (README, "Chaos suite"):
+// 1. every webhook answered 200 was stored, and leads to exactly one bot message per (event,
+//    rule), or to exactly one failed job with a readable reason;
+// 2. nothing of a webhook that was never answered 200 was stored (so it can't be acted on);
+// 3. no job stayed active longer than lockDuration + stalledInterval + what a job may take;
+// 4. after the drain, Redis holds the queues' structure, retained jobs and expiring keys, and
+//    nothing else; its memory is what those keys take, give or take a little;
+// 6. every process is alive unless the row stopped it.
+
+/** A bot message a row expects: its rule's queue and its chat. */
+export type ExpectedAction = { queue: string; chatId: string };
+
+export type Expectations = {
+  /**
+   * Bot messages (by custom_id) the row expects: each exactly once, or none and one failed
+   * job of its queue about its chat. When given, no other message may exist, and no job may
+   * fail but for these.
+   */
+  actions?: ReadonlyMap<string, ExpectedAction>;
+  /**
+   * A webhook answered 503 may still have been stored: a write that timed out (Redis paused
+   * or blackholed) lands once the network heals, and ingest cannot take it back (BullMQ's
+   * documented behaviour, matrix §A6.1). Its action then happens once.
+   */
+  lateWritesPossible?: boolean;
+  /** Webhooks LiveChat created before this journal seq went with Redis's data (R3). */
+  dataLostBeforeSeq?: number;
+};
+
+export type InvariantReport = {
+  webhooks: number;
+  /** Webhooks answered 200 (some delivery), and those never answered 200. */
+  acknowledged: number;
+  unacknowledged: number;
+  botMessages: number;
+  /** Webhooks answered 200 whose event is nowhere in Redis. */
+  lost: string[];
+  /** custom_ids sent (or stored in a chat) more than once. */
+  duplicated: string[];
+  failedJobs: { queue: string; id: string; chatId: string | undefined; reason: string }[];
+  census: Census;
+  /** Every broken invariant, one line each: a passing row has none. */
+  violations: string[];
+};
+
+const SETTLE_MS = 60_000;
+/** Bytes Redis may use beyond what its keys take: client buffers, scripts, AOF buffers. */
+const MEMORY_SLACK = 16 * 1024 * 1024;
+
+/** Waits until LiveChat's deliveries, retries included, and every queue settled. */
+const settle = async (chaos: ChaosStack) => {
+  const { sandbox } = chaos;
+  // A row's faults end with the row: held and hanging calls are answered. And a supervisor
+  // restarts workers: if the row stopped them all, one runs again.
+  sandbox.faults.clear();
+  if (
+    !chaos.workers.some((proc) => proc.child.exitCode === null && proc.child.signalCode === null)
+  ) {
+    await chaos.startWorkers(1);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    sandbox.idle(),
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`webhook deliveries still pending after ${SETTLE_MS} ms`)),
+        SETTLE_MS,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+  for (const name of Object.values(QUEUE_NAMES)) {
+    await waitForDrained(chaos.queue(name), SETTLE_MS);
+  }
+};
+
+/** The custom_ids the bot sent more than once, by the journal and by the chats themselves. */
+const duplicatesOf = (chaos: ChaosStack): { sent: Map<string, number>; duplicated: string[] } => {
+  const sent = new Map<string, number>();
+  for (const message of chaos.botEvents()) {
+    sent.set(message.customId, (sent.get(message.customId) ?? 0) + 1);
+  }
+  const duplicated = new Set([...sent].filter(([, count]) => count > 1).map(([id]) => id));
+  const chats = new Set(chaos.botEvents().map((message) => message.chatId));
+  for (const chatId of chats) {
+    const chat = chaos.sandbox.scenario.getChat({ chatId }) as {
+      threads: { events: { custom_id?: string }[] }[];
+    };
+    const stored = new Map<string, number>();
+    for (const event of chat.threads.flatMap((thread) => thread.events)) {
+      if (event.custom_id) {
+        stored.set(event.custom_id, (stored.get(event.custom_id) ?? 0) + 1);
+      }
+    }
+    for (const [id, count] of stored) {
+      if (count > 1) {
+        duplicated.add(id);
+      }
+    }
+  }
+  return { sent, duplicated: [...duplicated] };
+};
+
+/** Invariants 1 and 2 on the stored side: each webhook's event in Redis, or not. */
+const storedEvents = async (chaos: ChaosStack, expectations: Expectations) => {
+  const { journal } = chaos.sandbox;
+  const answered = new Map<number, boolean>();
+  for (const delivery of journal.deliveries()) {
+    answered.set(delivery.deliveryId, (answered.get(delivery.deliveryId) ?? false) || delivery.ok);
+  }
+  const keys = createRedisKeys(chaos.prefix);
+  const webhooks = journal.webhooks().filter((webhook) => isWebhookAction(webhook.action));
+  const exists = chaos.redis.pipeline();
+  const checked: { seq: number; key: string; ok: boolean }[] = [];
+  for (const webhook of webhooks) {
+    const envelope = webhook.body as WebhookEnvelope;
+    if (!isDeduplicated(webhook.action)) {
+      continue;
+    }
+    const key = deriveDedupeKey({
+      organizationId: organizationOf(envelope),
+      action: webhook.action,
+      payload: envelope.payload,
+    });
+    checked.push({ seq: webhook.seq, key, ok: answered.get(webhook.deliveryId) === true });
+    exists.exists(`${chaos.prefix}:${QUEUE_NAMES.livechatEvents}:${key}`, keys.dedupe(key));
+  }
+  const found = ((await exists.exec()) ?? []).map(([, count]) => Number(count) > 0);
+  const lost: string[] = [];
+  const stray: string[] = [];
+  checked.forEach(({ seq, key, ok }, i) => {
+    if (ok && !found[i] && seq >= (expectations.dataLostBeforeSeq ?? 0)) {
+      lost.push(key);
+    }
+    if (!ok && found[i] && !expectations.lateWritesPossible) {
+      stray.push(key);
+    }
+  });
+  return {
+    webhooks: webhooks.length,
+    acknowledged: webhooks.filter((webhook) => answered.get(webhook.deliveryId) === true).length,
+    lost,
+    stray,
+  };
+};
+
+const failedJobsOf = async (chaos: ChaosStack) => {
+  const failed: InvariantReport['failedJobs'] = [];
+  for (const queue of Object.values(QUEUE_NAMES)) {
+    for (const job of await chaos.queue(queue).getFailed()) {
+      if (job?.id) {
+        failed.push({
+          queue,
+          id: job.id,
+          chatId: chatIdOfJob(job),
+          reason: job.failedReason ?? '',
+        });
+      }
+    }
+  }
+  return failed;
+};
+
+/** Invariant 4: Redis back to its baseline, give or take what retention keeps. */
+const boundsViolations = (baseline: Census, census: Census): string[] => {
+  const violations: string[] = [];
+  for (const [queue, states] of Object.entries(census.jobs)) {
+    const pending = Object.entries(states).filter(
+      ([state, count]) => !['completed', 'failed'].includes(state) && count > 0,
+    );
+    if (pending.length > 0) {
+      violations.push(`queue ${queue} not drained: ${JSON.stringify(Object.fromEntries(pending))}`);
+    }
+    if ((states.completed ?? 0) > QUEUE_RETENTION.completed.count) {
+      violations.push(`queue ${queue} keeps ${states.completed} completed jobs`);
+    }
+    // BullMQ trims the stream approximately (whole stream nodes of 100 entries).
+    if ((census.eventsLength[queue] ?? 0) > 10_000 + 200) {
+      violations.push(`queue ${queue}: ${census.eventsLength[queue]} events in its stream`);
+    }
+  }
+  if (census.orphans.length > 0) {
+    violations.push(
+      `${census.orphans.length} key(s) with no TTL, no job and no queue: ${census.orphans.slice(0, 5).join(', ')}`,
+    );
+  }
+  const unexplained =
+    census.usedMemory - baseline.usedMemory - (census.keyBytes - baseline.keyBytes);
+  if (unexplained > MEMORY_SLACK) {
+    violations.push(
+      `Redis uses ${unexplained} bytes more than its baseline plus what its keys take (${census.keys} keys, ${census.keyBytes} bytes)`,
+    );
+  }
+  return violations;
+};
+
+/**
+ * Lets everything settle (deliveries, retries, queues), then checks the invariants above.
+ * Returns the report; `violations` lists what is broken, empty when the row passed.
+ */
+export const checkInvariants = async (
+  chaos: ChaosStack,
+  expectations: Expectations = {},
+): Promise<InvariantReport> => {
+  await settle(chaos);
+  const violations: string[] = [];
+  const stored = chaos.relayed
+    ? { webhooks: 0, acknowledged: 0, lost: [], stray: [] }
+    : await storedEvents(chaos, expectations);
+  violations.push(...stored.lost.map((key) => `answered 200, not in Redis: ${key}`));
+  violations.push(...stored.stray.map((key) => `never answered 200, stored anyway: ${key}`));
+
+  const { sent, duplicated } = duplicatesOf(chaos);
+  violations.push(...duplicated.map((id) => `bot message sent more than once: ${id}`));
+  const failedJobs = await failedJobsOf(chaos);
+  violations.push(
+    ...failedJobs
+      .filter((job) => job.reason.trim() === '')
+      .map((job) => `failed without a reason: ${job.queue} ${job.id}`),
+  );
+  if (expectations.actions) {
+    const expected = expectations.actions;
+    for (const [customId, { queue, chatId }] of expected) {
+      const sends = sent.get(customId) ?? 0;
+      const failed = failedJobs.filter((job) => job.queue === queue && job.chatId === chatId);
+      if (sends === 0 && failed.length !== 1) {
+        violations.push(
+          `no bot message ${customId} (${queue}, chat ${chatId}), nor one failed job`,
+        );
+      }
+    }
+    for (const customId of sent.keys()) {
+      if (!expected.has(customId)) {
+        violations.push(`unexpected bot message ${customId}`);
+      }
+    }
+    for (const job of failedJobs) {
+      const explains = [...expected].some(
+        ([customId, { queue, chatId }]) =>
+          queue === job.queue && chatId === job.chatId && !sent.has(customId),
+      );
+      if (!explains) {
+        violations.push(`unexpected failed job ${job.queue} ${job.id}: ${job.reason}`);
+      }
+    }
+  }
+
+  violations.push(
+    ...chaos.monitor
+      .stuck()
+      .map((job) => `job ${job.queue} ${job.jobId} active for ${job.activeMs} ms`),
+  );
+  const census = await takeCensus(chaos.redis, chaos.prefix);
+  violations.push(...boundsViolations(chaos.baseline, census));
+  for (const { proc, mayExit } of chaos.processes()) {
+    if (!mayExit && (proc.child.exitCode !== null || proc.child.signalCode !== null)) {
+      violations.push(
+        `process ${proc.child.pid} exited (${proc.child.exitCode ?? proc.child.signalCode}): ${proc.output().split('\n').slice(-3).join(' | ')}`,
+      );
+    }
+  }
+  return {
+    webhooks: stored.webhooks,
+    acknowledged: stored.acknowledged,
+    unacknowledged: stored.webhooks - stored.acknowledged,
+    botMessages: [...sent.values()].reduce((sum, count) => sum + count, 0),
+    lost: stored.lost,
+    duplicated,
+    failedJobs,
+    census,
+    violations,
+  };
+};
