@@ -17,16 +17,29 @@ export type ApiTap = {
   url: string;
   /** Actions (e.g. `send_event`) this worker called, in order. */
   readonly actions: string[];
+  /** The chats those calls were about (`chat_id` of the request), in order. */
+  readonly chats: (string | undefined)[];
   close: () => Promise<void>;
 };
 
 export const startApiTap = async (targetUrl: string): Promise<ApiTap> => {
   const target = new URL(targetUrl);
   const actions: string[] = [];
+  const chats: (string | undefined)[] = [];
   const server = createServer((req, res) => {
     const action = /\/action\/([a-z_]+)/.exec(req.url ?? '')?.[1];
     if (action) {
       actions.push(action);
+      const at = chats.push(undefined) - 1;
+      const body: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => body.push(chunk));
+      req.on('end', () => {
+        try {
+          chats[at] = (JSON.parse(Buffer.concat(body).toString()) as { chat_id?: string }).chat_id;
+        } catch {
+          // not JSON: no chat
+        }
+      });
     }
     const upstream = request(
       {
@@ -54,6 +67,7 @@ export const startApiTap = async (targetUrl: string): Promise<ApiTap> => {
   return {
     url: `http://127.0.0.1:${address.port}`,
     actions,
+    chats,
     close: async () => {
       server.closeAllConnections();
       server.close();

@@ -1,5 +1,5 @@
 import { customIdFor, normaliseKeyword } from '@nudge/rules';
-import { waitFor } from '@nudge/testing';
+import { type LogLine, waitFor } from '@nudge/testing';
 import { describe, expect, it } from 'vitest';
 import {
   customIdOf,
@@ -11,7 +11,7 @@ import {
   workerThatCalled,
 } from '../src/chaos-helpers.js';
 import { QUEUE_NAMES } from '../src/chaos-stack.js';
-import { chaosRows } from '../src/rows.js';
+import { chaosRows, expectedActions } from '../src/rows.js';
 
 // Worker processes killed, stopped, cut off from Redis and made to crash while they act as
 // the bot (matrix rows W1–W8); the sandbox's journal is the ground truth for "exactly once"
@@ -221,4 +221,150 @@ describe('two rules joining the bot to one chat at once', () => {
     );
     expect(idleRead?.seq).toBeGreaterThan(whisper?.seq ?? Number.POSITIVE_INFINITY);
   }, 30_000);
+});
+
+describe('event loop blocked (W5)', () => {
+  // SIGSTOP freezes the worker as a long block of its event loop would: its locks run out,
+  // another worker takes the job over, and then it wakes up in the middle of acting.
+  it('frozen between reading the chat and sending: the job is re-run elsewhere, one message', async () => {
+    // LiveChat calls time out after 1 s: the chat's turn of a frozen worker ends after 5 s.
+    const stack = await rows.start({ workers: 2, workerEnv: { LIVECHAT_TIMEOUT_MS: '1000' } });
+    await stack.setBotStatus('accepting_chats');
+    // LiveChat adds the bot, and answers 200 ms later: the worker is frozen in between, so
+    // when it wakes up the answer is there and its next step is send_event.
+    const join = stack.sandbox.faults.add({
+      action: 'add_user_to_chat',
+      mode: 'hold',
+      holdMs: 200,
+      times: 1,
+    });
+    const chat = stack.sandbox.scenario.openChat();
+    stack.sandbox.scenario.tag({ chatId: chat.chatId, tag: 'refund' });
+    await stack.sandbox.journal.waitForRequest((call) => call.action === join.action, 15_000);
+    const frozen = workerThatCalled(stack.chaosWorkers, 'add_user_to_chat');
+    frozen.proc.kill('SIGSTOP');
+
+    // The other worker re-runs the stalled job once the frozen one's chat turn expired.
+    const customId = tagCustomId(stack, chat.chatId, chat.threadId, 'refund');
+    const [sent] = await stack.waitForBotEvents(1, (event) => event.customId === customId, 20_000);
+    const other = stack.chaosWorkers.find((worker) => worker !== frozen);
+    expect(other?.tap.actions).toContain('send_event');
+    // The take-over is what alerts are made of: the other worker says the job stalled.
+    await other?.proc.waitForLine((line) => String(line.msg).startsWith('job stalled'));
+    const job = await waitForOnlyJobCompleted(stack.queue(QUEUE_NAMES.cannedResponses), 20_000);
+    expect(job.stalledCounter).toBe(1);
+    const linesBefore = frozen.proc.lines.length;
+    frozen.proc.kill('SIGCONT');
+
+    // The frozen worker wakes up inside its LiveChat call: the call's own timeout fires before
+    // the answer is read, so it gives the job up (its lock is gone anyway) and sends nothing.
+    const after = (line: LogLine) => frozen.proc.lines.indexOf(line) >= linesBefore;
+    const gaveUp = await frozen.proc.waitForLine(
+      (line) =>
+        after(line) &&
+        line.jobId === job.id &&
+        (line.msg === 'job attempt failed' || line.msg === 'job done'),
+      15_000,
+    );
+    expect(gaveUp.msg).toBe('job attempt failed');
+    await frozen.proc.waitForLine(
+      (line) => after(line) && JSON.stringify(line).includes(`Missing lock for job ${job.id}`),
+      15_000,
+    );
+    expect(frozen.tap.actions).not.toContain('send_event');
+    expect(sendsPerCustomId(stack)).toEqual(new Map([[customId, 1]]));
+    expect(storedEventsWithCustomId(stack.sandbox, chat.chatId, customId)).toHaveLength(1);
+    expect(sent?.botId).toBe(stack.botId);
+  }, 60_000);
+});
+
+describe('a poison job (W6)', () => {
+  it('kills every worker that starts it: after its stalls it fails, visibly; other jobs flow', async () => {
+    const stack = await rows.start({
+      workers: 2,
+      dashboard: true,
+      workerEnv: { LIVECHAT_TIMEOUT_MS: '1000' },
+    });
+    const expected = expectedActions(stack);
+    await stack.setBotStatus('accepting_chats');
+    const poison = stack.sandbox.scenario.openChat();
+    // A supervisor: whichever worker reads the poison chat dies (as if the handler crashed the
+    // process), and a fresh worker takes its place.
+    let kills = 0;
+    const restarts: Promise<unknown>[] = [];
+    const supervise = (entry: { action: string; request: unknown }) => {
+      const chatId = (entry.request as { chat_id?: string }).chat_id;
+      if (entry.action !== 'get_chat' || chatId !== poison.chatId) {
+        return;
+      }
+      const victim = stack.chaosWorkers.find(
+        ({ proc, tap }) =>
+          proc.child.exitCode === null &&
+          proc.child.signalCode === null &&
+          tap.actions.some((action, i) => action === 'get_chat' && tap.chats[i] === chatId),
+      );
+      if (victim) {
+        kills += 1;
+        restarts.push(stack.kill(victim.proc, 'SIGKILL').then(() => stack.startWorkers(1)));
+      }
+    };
+    stack.sandbox.journal.events.on('request', supervise);
+    stack.sandbox.scenario.tag({ chatId: poison.chatId, tag: 'refund' });
+    expected.tag(poison);
+    // Once it crashed a worker, other chats are tagged and whispered to meanwhile (after the
+    // first crash: a job is only ever on one of the crashing workers, and stalls once at most).
+    await waitFor(() => kills > 0, { timeoutMs: 15_000, what: 'the first crash' });
+    for (let i = 0; i < 6; i += 1) {
+      const chat = stack.sandbox.scenario.openChat();
+      stack.sandbox.scenario.tag({ chatId: chat.chatId, tag: 'refund' });
+      expected.tag(chat);
+    }
+
+    const queue = stack.queue(QUEUE_NAMES.cannedResponses);
+    const failed = await waitFor(
+      async () => (await queue.getFailed()).find((job) => job.data.chatId === poison.chatId),
+      { timeoutMs: 45_000, intervalMs: 100, what: 'the poison job to fail' },
+    );
+    stack.sandbox.journal.events.off('request', supervise);
+    await Promise.all(restarts);
+    expect(failed.failedReason).toMatch(/stalled more than allowable limit|started more than/);
+    expect(kills).toBeGreaterThanOrEqual(2);
+    await stack.waitForBotEvents(6, (event) => event.chatId !== poison.chatId, 30_000);
+    expect(stack.botEvents((event) => event.chatId === poison.chatId)).toEqual([]);
+    // The dashboard shows it, with its reason, under its chat.
+    const page = await (await fetch(`${stack.dashboard?.url}/chats?chat=${poison.chatId}`)).text();
+    expect(page).toContain(failed.id ?? '');
+    expect(page).toContain('stalled more than allowable limit');
+    rows.expect({ actions: expected.actions });
+  }, 90_000);
+});
+
+describe('per-chat ordering with four workers (W8)', () => {
+  it('five customer messages at once per chat: answered and closed chats get no nudge, the rest one each', async () => {
+    const stack = await rows.start({ workers: 4 });
+    const expected = expectedActions(stack);
+    await stack.setBotStatus('accepting_chats');
+    const { scenario, credentials } = stack.sandbox;
+    const agentId = credentials.agentId;
+    for (let i = 0; i < 4; i += 1) {
+      for (const ending of ['answered', 'closed', 'waiting'] as const) {
+        const chat = scenario.openChat({ agentIds: [agentId] });
+        let last = '';
+        for (let n = 0; n < 5; n += 1) {
+          const text = ending === 'waiting' && n % 2 === 1 ? `${KEYWORD}? (${n})` : `Hello (${n})`;
+          last = scenario.customerMessage({ chatId: chat.chatId, text }).eventId;
+        }
+        if (ending === 'answered') {
+          scenario.agentMessage({ chatId: chat.chatId, agentId, text: 'On it!' });
+        } else if (ending === 'closed') {
+          scenario.close({ chatId: chat.chatId, agentId });
+        } else {
+          expected.idle(chat, last);
+          expected.keyword(chat, KEYWORD);
+        }
+      }
+    }
+    rows.expect({ actions: expected.actions });
+    await stack.waitForBotEvents(expected.actions.size, undefined, 30_000);
+  }, 60_000);
 });
