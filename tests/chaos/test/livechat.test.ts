@@ -1,7 +1,9 @@
+import { DEFAULT_JOB_OPTIONS, retryFailedJob } from '@nudge/queues';
 import { waitFor } from '@nudge/testing';
 import {
   botEventsIn,
   chatEventsWithCustomId,
+  jobsOfChat,
   only,
   outcomeOf,
   PREFIX,
@@ -179,6 +181,104 @@ describe('LiveChat faults (L1, L2, L3, L5)', () => {
       );
     expect(sends.map((call) => call.status)).toEqual([400]);
     expect(chatEventsWithCustomId(stack, chatId)).toEqual([]);
+  });
+});
+
+describe('LiveChat authentication errors mid-run (L4)', () => {
+  /** The bot tokens LiveChat issued so far. */
+  const issuedTokens = () =>
+    stack.sandbox.journal
+      .calls()
+      .filter((call) => call.action === 'issue_bot_token' && call.status === 200)
+      .map((call) => (call.response as { token: string }).token);
+  const sendStatuses = (chatId: string) =>
+    stack.sandbox.journal
+      .calls()
+      .filter(
+        (call) =>
+          call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
+      )
+      .map((call) => call.status);
+
+  it('a token LiveChat rejects is refreshed once and the call retried: one message, no attempt used', async () => {
+    const issued = issuedTokens().length;
+    stack.sandbox.faults.add({
+      action: 'send_event',
+      mode: 'error',
+      errorType: 'authentication',
+      times: 1,
+    });
+    const { chatId } = tagNewChat();
+
+    await waitForBotEventsIn(stack, chatId, PREFIX.tag);
+    const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(outcomeOf(job).outcome).toBe('sent');
+    expect(job.attemptsMade).toBe(cleanAttempts);
+    expect(sendStatuses(chatId)).toEqual([401, 200]);
+    expect(issuedTokens()).toHaveLength(issued + 1);
+    expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
+  });
+
+  it('rejected again after the refresh: the job fails at once, naming the error; no token in any log', async () => {
+    stack.sandbox.faults.add({
+      action: 'send_event',
+      mode: 'error',
+      errorType: 'authentication',
+      times: 2,
+    });
+    const { chatId } = tagNewChat();
+
+    const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(await job.getState()).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(/^LiveChat send_event \(v3\.6\) failed: authentication: /);
+    expect(sendStatuses(chatId)).toEqual([401, 401]);
+    expect(chatEventsWithCustomId(stack, chatId)).toEqual([]);
+    const output = stack
+      .processes()
+      .map(({ proc }) => proc.output())
+      .join('\n');
+    expect(output).toContain('LiveChat rejected the bot token');
+    for (const token of issuedTokens()) {
+      expect(output).not.toContain(token);
+    }
+  });
+});
+
+describe('LiveChat failing every time (L7)', () => {
+  it('the job fails after its attempts with the reason; replayed once LiveChat is back, it sends once', async () => {
+    const down = stack.sandbox.faults.add({
+      action: 'send_event',
+      mode: 'error',
+      errorType: 'internal',
+      status: 500,
+    });
+    const { chatId } = tagNewChat();
+    // The backoff between attempts grows to a minute: each retry is promoted as soon as it
+    // waits, so the attempts are used up in seconds. Their number is what this row is about.
+    const failed = await waitFor(
+      async () => {
+        const [job] = await jobsOfChat(stack, 'canned-responses', chatId);
+        const state = await job?.getState();
+        if (state === 'delayed') {
+          await job?.promote().catch(() => undefined);
+        }
+        return state === 'failed'
+          ? stack.queue('canned-responses').getJob(job?.id ?? '')
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: 'the job to use up its attempts' },
+    );
+    expect(failed?.attemptsMade).toBe(DEFAULT_JOB_OPTIONS.attempts);
+    expect(failed?.failedReason).toMatch(/^LiveChat send_event \(v3\.6\) failed: internal/);
+    expect(botEventsIn(stack, chatId)).toEqual([]);
+
+    // LiveChat is back; the operator replays the job (as the dashboard and nudge replay do).
+    stack.sandbox.faults.remove(down.id);
+    expect(failed && (await retryFailedJob(failed))).toBe(true);
+    await waitForBotEventsIn(stack, chatId, PREFIX.tag);
+    await waitUntilSettled(stack, ['canned-responses'], chatId);
+    expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
   });
 });
 
