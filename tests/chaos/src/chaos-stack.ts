@@ -146,6 +146,15 @@ export const startChaosStack = async ({
   const mayExit = new Set<NodeProcess>();
   const lockDurationMs = Number(stack.workerEnv.WORKER_LOCK_DURATION_MS);
   const stalledIntervalMs = Number(stack.workerEnv.WORKER_STALLED_INTERVAL_MS);
+  // Rows take Redis away: the test's own clients see it too, and their errors are expected.
+  stack.redis.on('error', () => undefined);
+  for (const name of Object.values(QUEUE_NAMES)) {
+    // Ready before any outage: BullMQ keeps a queue whose first connect failed broken.
+    await stack
+      .queue(name)
+      .on('error', () => undefined)
+      .waitUntilReady();
+  }
   const monitor = startActiveMonitor({
     queues: Object.values(QUEUE_NAMES).map((name) => stack.queue(name)),
     // The longest a job may legitimately run: waiting for its chat's turn (2 LiveChat

@@ -2,6 +2,7 @@ import { chatIdOfJob } from '@nudge/cli';
 import { isWebhookAction, organizationOf, type WebhookEnvelope } from '@nudge/livechat';
 import { deriveDedupeKey, isDeduplicated, QUEUE_NAMES, QUEUE_RETENTION } from '@nudge/queues';
 import { createRedisKeys } from '@nudge/runtime';
+import { type NodeProcess, waitFor } from '@nudge/testing';
 import { waitForDrained } from './chaos-helpers.js';
 import type { ChaosStack } from './chaos-stack.js';
 import { type Census, takeCensus } from './redis-census.js';
@@ -13,7 +14,7 @@ import { type Census, takeCensus } from './redis-census.js';
 // 3. no job stayed active longer than lockDuration + stalledInterval + what a job may take;
 // 4. after the drain, Redis holds the queues' structure, retained jobs and expiring keys, and
 //    nothing else; its memory is what those keys take, give or take a little;
-// 6. every process is alive unless the row stopped it.
+// 6. every process is alive unless the row stopped it, and ready (/readyz) again.
 
 /** A bot message a row expects: its rule's queue and its chat. */
 export type ExpectedAction = { queue: string; chatId: string };
@@ -108,17 +109,26 @@ const duplicatesOf = (chaos: ChaosStack): { sent: Map<string, number>; duplicate
   return { sent, duplicated: [...duplicated] };
 };
 
-/** Invariants 1 and 2 on the stored side: each webhook's event in Redis, or not. */
+/**
+ * Invariants 1 and 2 on the stored side: each event answered 200 is in Redis, each event
+ * never answered 200 is not. An event is what its dedupe key names: two webhooks can carry one
+ * event (the bot added to a chat twice, first to whisper, then to talk to the customer).
+ */
 const storedEvents = async (chaos: ChaosStack, expectations: Expectations) => {
   const { journal } = chaos.sandbox;
-  const answered = new Map<number, boolean>();
+  const attempts = new Map<number, string[]>();
+  const answered = new Set<number>();
   for (const delivery of journal.deliveries()) {
-    answered.set(delivery.deliveryId, (answered.get(delivery.deliveryId) ?? false) || delivery.ok);
+    attempts.set(delivery.deliveryId, [
+      ...(attempts.get(delivery.deliveryId) ?? []),
+      String(delivery.status ?? delivery.error),
+    ]);
+    if (delivery.ok) {
+      answered.add(delivery.deliveryId);
+    }
   }
-  const keys = createRedisKeys(chaos.prefix);
   const webhooks = journal.webhooks().filter((webhook) => isWebhookAction(webhook.action));
-  const exists = chaos.redis.pipeline();
-  const checked: { seq: number; key: string; ok: boolean }[] = [];
+  const events = new Map<string, { seq: number; ok: boolean; attempts: string[] }>();
   for (const webhook of webhooks) {
     const envelope = webhook.body as WebhookEnvelope;
     if (!isDeduplicated(webhook.action)) {
@@ -129,23 +139,31 @@ const storedEvents = async (chaos: ChaosStack, expectations: Expectations) => {
       action: webhook.action,
       payload: envelope.payload,
     });
-    checked.push({ seq: webhook.seq, key, ok: answered.get(webhook.deliveryId) === true });
+    const event = events.get(key) ?? { seq: webhook.seq, ok: false, attempts: [] };
+    event.ok ||= answered.has(webhook.deliveryId);
+    event.attempts.push(...(attempts.get(webhook.deliveryId) ?? []));
+    events.set(key, event);
+  }
+  const keys = createRedisKeys(chaos.prefix);
+  const exists = chaos.redis.pipeline();
+  for (const key of events.keys()) {
     exists.exists(`${chaos.prefix}:${QUEUE_NAMES.livechatEvents}:${key}`, keys.dedupe(key));
   }
   const found = ((await exists.exec()) ?? []).map(([, count]) => Number(count) > 0);
   const lost: string[] = [];
   const stray: string[] = [];
-  checked.forEach(({ seq, key, ok }, i) => {
-    if (ok && !found[i] && seq >= (expectations.dataLostBeforeSeq ?? 0)) {
-      lost.push(key);
+  [...events].forEach(([key, event], i) => {
+    const said = `${key} (answers: ${event.attempts.join(', ')})`;
+    if (event.ok && !found[i] && event.seq >= (expectations.dataLostBeforeSeq ?? 0)) {
+      lost.push(said);
     }
-    if (!ok && found[i] && !expectations.lateWritesPossible) {
-      stray.push(key);
+    if (!event.ok && found[i] && !expectations.lateWritesPossible) {
+      stray.push(said);
     }
   });
   return {
     webhooks: webhooks.length,
-    acknowledged: webhooks.filter((webhook) => answered.get(webhook.deliveryId) === true).length,
+    acknowledged: webhooks.filter((webhook) => answered.has(webhook.deliveryId)).length,
     lost,
     stray,
   };
@@ -199,6 +217,34 @@ const boundsViolations = (baseline: Census, census: Census): string[] => {
     );
   }
   return violations;
+};
+
+/**
+ * Why a running app's /readyz still fails after a while (Redis answers, its workers run), or
+ * undefined once it answers 200: alive is not enough, a wedged worker is alive too.
+ */
+const notReady = async (proc: NodeProcess): Promise<string | undefined> => {
+  const started = proc.lines.find(
+    (line) => line.msg === 'listening' || line.msg === 'worker ready',
+  );
+  const port = started?.metricsPort ?? started?.port;
+  if (port === undefined) {
+    return undefined;
+  }
+  let last = '';
+  try {
+    await waitFor(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${String(port)}/readyz`);
+        last = `${response.status} ${await response.text()}`;
+        return response.ok;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'readiness' },
+    );
+    return undefined;
+  } catch {
+    return last || 'no answer';
+  }
 };
 
 /**
@@ -260,10 +306,15 @@ export const checkInvariants = async (
   const census = await takeCensus(chaos.redis, chaos.prefix);
   violations.push(...boundsViolations(chaos.baseline, census));
   for (const { proc, mayExit } of chaos.processes()) {
-    if (!mayExit && (proc.child.exitCode !== null || proc.child.signalCode !== null)) {
+    const running = proc.child.exitCode === null && proc.child.signalCode === null;
+    if (!mayExit && !running) {
       violations.push(
         `process ${proc.child.pid} exited (${proc.child.exitCode ?? proc.child.signalCode}): ${proc.output().split('\n').slice(-3).join(' | ')}`,
       );
+    }
+    const unready = running ? await notReady(proc) : undefined;
+    if (unready !== undefined) {
+      violations.push(`process ${proc.child.pid} not ready: ${unready}`);
     }
   }
   return {

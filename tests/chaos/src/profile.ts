@@ -11,9 +11,9 @@ export const PROFILE = {
   stormMs: FULL ? 30_000 : 6_000,
   /** R8: jobs pushed through one queue (retention keeps 5 000 completed, the stream ~10 000). */
   retentionJobs: FULL ? 20_000 : 6_000,
-  /** The big run: chats played (≈ 6 webhooks each), and over how long. */
-  bigRunChats: FULL ? 600 : 200,
-  bigRunMs: FULL ? 120_000 : 40_000,
+  /** The big run: chats played (≈ 11 webhooks each), and over how long. */
+  bigRunChats: FULL ? 600 : 120,
+  bigRunMs: FULL ? 120_000 : 30_000,
   /** 0: no soak. */
   soakMinutes: Number.isFinite(SOAK_MINUTES) && SOAK_MINUTES > 0 ? SOAK_MINUTES : 0,
 } as const;

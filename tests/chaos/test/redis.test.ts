@@ -22,18 +22,6 @@ import { chaosRows, expectedActions } from '../src/rows.js';
 
 const rows = chaosRows();
 
-/** The test's own Redis clients see each outage too; their errors are expected, not news. */
-const quietClients = async (stack: ChaosStack) => {
-  stack.redis.on('error', () => undefined);
-  for (const name of Object.values(QUEUE_NAMES)) {
-    // Initialised before the outage: BullMQ keeps a queue whose first connect failed broken.
-    await stack
-      .queue(name)
-      .on('error', () => undefined)
-      .waitUntilReady();
-  }
-};
-
 const ingestBase = (stack: ChaosStack) => stack.ingestUrl.replace(/\/livechat\/webhooks$/, '');
 
 const waitForIngestReady = (stack: ChaosStack) =>
@@ -81,7 +69,6 @@ describe('Redis restart (R1, R2)', () => {
       { timeoutMs: 15_000, what: 'idle timers delayed and tag jobs waiting' },
     );
 
-    await quietClients(stack);
     // Counted before the kill: a worker says so once, possibly before the kill returns.
     const linesBefore = workers.map(({ proc }) => proc.lines.length);
     await redisServer.kill('SIGKILL');
@@ -139,7 +126,6 @@ describe('Redis comes back empty (R3)', () => {
     await stack.sandbox.idle();
 
     // Data loss: Redis dies and its AOF with it (a disk lost, a failover to an empty replica).
-    await quietClients(stack);
     const lostBeforeSeq = (stack.sandbox.journal.entries.at(-1)?.seq ?? 0) + 1;
     await stack.redisServer.kill('SIGKILL');
     for (const entry of await readdir(stack.redisServer.dir)) {
@@ -183,7 +169,6 @@ describe('connection resets (R4)', () => {
     });
     const expected = expectedActions(stack);
     await stack.setBotStatus('accepting_chats');
-    await quietClients(stack);
     const proxies = [stack.ingestProxy, ...stack.chaosWorkers.map(({ proxy }) => proxy)];
     const deadline = Date.now() + PROFILE.stormMs;
     let round = 0;
@@ -312,7 +297,6 @@ describe('a delayed job across an outage of Redis and every worker (R7)', () => 
     });
     await stack.sandbox.idle();
 
-    await quietClients(stack);
     for (const { proc } of stack.chaosWorkers) {
       await stack.kill(proc, 'SIGKILL');
     }
