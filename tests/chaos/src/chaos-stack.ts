@@ -1,23 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import { QUEUE_NAMES } from '@nudge/queues';
 
 export { QUEUE_NAMES };
 
-import {
-  findFreePort,
-  type NodeProcess,
-  type RedisServer,
-  startNodeProcess,
-  startRedisServer,
-  waitFor,
-} from '@nudge/testing';
+import { type NodeProcess, type RedisServer, startRedisServer, waitFor } from '@nudge/testing';
 import { type Stack, type StackOptions, startStack } from '@nudge/tests/stack';
 import { type ActiveMonitor, startActiveMonitor } from './active-monitor.js';
 import { type ApiTap, startApiTap } from './chaos-helpers.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { type Census, takeCensus } from './redis-census.js';
-
-const INGEST_MAIN = fileURLToPath(import.meta.resolve('@nudge/ingest/main'));
 
 // The product over real processes, as tests/stack.ts starts it, with what chaos rows need on
 // top: a Redis of its own, each app process reaching it through a fault proxy of its own and
@@ -43,8 +33,6 @@ export type ChaosStack = Stack & {
   chaosWorkers: ChaosWorker[];
   dashboard: { url: string; proc: NodeProcess; proxy: FaultProxy } | undefined;
   startWorkers: (count: number, env?: Record<string, string>) => Promise<ChaosWorker[]>;
-  /** Starts another ingest like the first, on the same port (after the first one stopped). */
-  startIngest: () => Promise<NodeProcess>;
   /** Signals a process the row means to stop, sparing it from the alive check; waits for it. */
   kill: (
     proc: NodeProcess,
@@ -102,12 +90,7 @@ export const startChaosStack = async ({
     ...options,
     sharedRedisUrl: server.url,
     workers: 0,
-    // A fixed port, so a restarted ingest is where LiveChat's webhooks go.
-    ingestEnv: {
-      REDIS_URL: ingestProxy.url,
-      PORT: String(await findFreePort()),
-      ...options.ingestEnv,
-    },
+    ingestEnv: { REDIS_URL: ingestProxy.url, ...options.ingestEnv },
   });
   const taps: ApiTap[] = [];
   const chaosWorkers: ChaosWorker[] = [];
@@ -136,13 +119,9 @@ export const startChaosStack = async ({
     dashboard = { url, proc, proxy };
   }
 
+  // Every ingest process: `restartIngest` starts a new one.
   const ingests: NodeProcess[] = [stack.ingest];
-  const startIngest = async () => {
-    const proc = startNodeProcess({ entry: INGEST_MAIN, env: stack.ingestEnv });
-    ingests.push(proc);
-    await proc.waitForLine((line) => line.msg === 'listening');
-    return proc;
-  };
+  const restartIngest = stack.restartIngest;
   const mayExit = new Set<NodeProcess>();
   const lockDurationMs = Number(stack.workerEnv.WORKER_LOCK_DURATION_MS);
   const stalledIntervalMs = Number(stack.workerEnv.WORKER_STALLED_INTERVAL_MS);
@@ -163,20 +142,24 @@ export const startChaosStack = async ({
   });
   const baseline = await takeCensus(stack.redis, stack.prefix);
 
-  return {
-    ...stack,
+  const stopStack = stack.stop;
+  // Extends the stack object itself: its getters (the current ingest) stay live.
+  return Object.assign(stack, {
     redisServer,
     ingestProxy,
     chaosWorkers,
     dashboard,
     startWorkers,
-    startIngest,
-    kill: async (proc, signal) => {
+    restartIngest: async () => {
+      await restartIngest();
+      ingests.push(stack.ingest);
+    },
+    kill: async (proc: NodeProcess, signal: NodeJS.Signals) => {
       mayExit.add(proc);
       proc.kill(signal);
       return proc.exited;
     },
-    expectExit: (proc) => {
+    expectExit: (proc: NodeProcess) => {
       mayExit.add(proc);
     },
     processes: () =>
@@ -191,7 +174,7 @@ export const startChaosStack = async ({
     relayed: options.delivery === 'relay',
     stop: async () => {
       monitor.stop();
-      for (const proc of ingests.slice(1)) {
+      for (const proc of ingests) {
         proc.kill('SIGKILL');
       }
       // The stack cleans its keys up as it stops: Redis must answer.
@@ -203,9 +186,9 @@ export const startChaosStack = async ({
       await waitFor(async () => (await stack.redis.ping()) === 'PONG', {
         what: 'Redis to answer before cleaning up',
       });
-      await stack.stop();
+      await stopStack();
       await Promise.all([...taps, ...proxies].map((closable) => closable.close()));
       await server.stop();
     },
-  };
+  });
 };

@@ -1,9 +1,11 @@
 import { QUEUE_NAMES } from '@nudge/queues';
+import { createRedisKeys } from '@nudge/runtime';
 import type { Redis } from 'ioredis';
 
 // What a prefix holds in Redis, sorted into what may stay: keys that expire on their own (the
-// dedupe claims, sent markers, chat index, locks, tokens), each queue's fixed structure, and
-// retained jobs (the ids in a queue's sets). Anything else without a TTL is a leak.
+// dedupe claims, sent markers, chat index, locks, tokens), Nudge's one-of-a-kind keys (ingest's
+// heartbeat), each queue's fixed structure, and retained jobs (the ids in a queue's sets).
+// Anything else without a TTL is a leak.
 
 /** A queue's own keys (BullMQ's QueueKeys), besides its jobs. */
 const STRUCTURE = new Set([
@@ -34,7 +36,7 @@ export type Census = {
   keyBytes: number;
   /** Keys with a TTL: bounded by time. */
   expiring: number;
-  /** Queue structure keys (a fixed handful per queue). */
+  /** Queue structure keys (a fixed handful per queue) and Nudge's one-of-a-kind keys. */
   structure: number;
   /** Job hashes (and their logs) of jobs some queue set still names. */
   retainedJobKeys: number;
@@ -105,6 +107,7 @@ export const takeCensus = async (redis: Redis, prefix: string): Promise<Census> 
     orphans: [],
     usedMemory: 0,
   };
+  const singletons = new Set([createRedisKeys(prefix).ingestHeartbeat()]);
   const queueOf = new RegExp(`^${prefix}:(${Object.values(QUEUE_NAMES).join('|')}):(.+)$`);
   keys.forEach((key, i) => {
     const ttl = Number(answers[i * 2]?.[1] ?? -1);
@@ -114,7 +117,9 @@ export const takeCensus = async (redis: Redis, prefix: string): Promise<Census> 
       return;
     }
     const [, queue, rest = ''] = queueOf.exec(key) ?? [];
-    if (queue === undefined) {
+    if (singletons.has(key)) {
+      census.structure += 1;
+    } else if (queue === undefined) {
       census.orphans.push(key);
     } else if (STRUCTURE.has(rest)) {
       census.structure += 1;

@@ -171,7 +171,7 @@ describe('ingest stopped while LiveChat delivers (H16)', () => {
     expect(said.indexOf('in-flight requests finished')).toBeLessThan(said.indexOf('bye'));
     // Meanwhile LiveChat finds nobody listening, and retries.
     await journal.waitForDelivery((entry) => Date.parse(entry.time) > signalled && !entry.ok);
-    await stack.startIngest();
+    await stack.restartIngest();
     playing = false;
     await load;
     rows.expect({ actions: expected.actions });

@@ -115,8 +115,9 @@ describe('Redis restart (R1, R2)', () => {
 });
 
 describe('Redis comes back empty (R3)', () => {
-  it('apps reconnect and work on; an event redelivered after the loss is not acted on twice', async () => {
-    const stack = await rows.start({ workers: 2 });
+  it('the loss is noticed and reconciled; apps work on; what was handled is not acted on twice', async () => {
+    // Ingest beats every second (a quarter of the gap): the loss is noticed at once.
+    const stack = await rows.start({ workers: 2, ingestEnv: { RECONCILE_AFTER_GAP_SECONDS: '4' } });
     const expected = expectedActions(stack);
     await stack.setBotStatus('accepting_chats');
     const before = stack.sandbox.scenario.openChat();
@@ -134,6 +135,17 @@ describe('Redis comes back empty (R3)', () => {
     await stack.redisServer.restart();
     expect(await stack.queue(QUEUE_NAMES.cannedResponses).getCompletedCount()).toBe(0);
     await waitForIngestReady(stack);
+    // The data-loss detector: ingest's heartbeat is gone, so it asks for a reconcile, which
+    // reads the active chats from LiveChat and stores again what they imply.
+    await stack.ingest.waitForLine((line) => String(line.msg).startsWith('redis lost its data'));
+    const reconciled = await waitFor(
+      async () =>
+        (await stack.queue(QUEUE_NAMES.livechatEvents).getCompleted()).find(
+          (job) => job.name === 'nudge-reconcile',
+        ),
+      { timeoutMs: 20_000, what: 'the reconcile to run' },
+    );
+    expect(reconciled.returnvalue).toMatchObject({ outcome: 'reconciled', chats: 1 });
 
     // LiveChat delivers the tag again (its retry, or a replay): the dedupe claim went with the
     // data, so the event is routed again; the whisper is in the chat, so it is not sent again.
