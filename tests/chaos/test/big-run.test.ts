@@ -17,16 +17,20 @@ import { chaosRows, expectedActions, logReport } from '../src/rows.js';
 
 const rows = chaosRows();
 
+/** Three workers and a dashboard, LiveChat retrying about 3 times within a minute (here 12 s). */
+const startBigRun = async () => {
+  const stack = await rows.start({
+    workers: 3,
+    dashboard: true,
+    sandbox: { delivery: { timeoutMs: 3_000, retryDelaysMs: [1_000, 3_000, 8_000] } },
+  });
+  await stack.setBotStatus('accepting_chats');
+  return { stack, expected: expectedActions(stack) };
+};
+
 describe('the big run (W7)', () => {
   it(`${PROFILE.bigRunChats} chats (≥ 1 000 webhooks), 3 workers killed at random, Redis killed twice: 0 lost, 0 duplicated`, async () => {
-    const stack = await rows.start({
-      workers: 3,
-      dashboard: true,
-      // LiveChat retries about 3 times within a minute; here within about 12 s.
-      sandbox: { delivery: { timeoutMs: 3_000, retryDelaysMs: [1_000, 3_000, 8_000] } },
-    });
-    const expected = expectedActions(stack);
-    await stack.setBotStatus('accepting_chats');
+    const { stack, expected } = await startBigRun();
     const stats = await runChaosLoad(stack, {
       chats: PROFILE.bigRunChats,
       durationMs: PROFILE.bigRunMs,
@@ -84,13 +88,7 @@ describe('the soak (S2; on demand: npm run test:chaos -- --soak MINUTES)', () =>
   it.runIf(minutes > 0)(
     `the big run over and over for ${minutes} minutes, Redis restarted every 3: RSS, used_memory and keys stay flat`,
     async () => {
-      const stack = await rows.start({
-        workers: 3,
-        dashboard: true,
-        sandbox: { delivery: { timeoutMs: 3_000, retryDelaysMs: [1_000, 3_000, 8_000] } },
-      });
-      const expected = expectedActions(stack);
-      await stack.setBotStatus('accepting_chats');
+      const { stack, expected } = await startBigRun();
       const until = Date.now() + minutes * 60_000;
       let lastRestart = Date.now();
       const samples: { rss: number; unexplained: number; structure: number; orphans: number }[] =

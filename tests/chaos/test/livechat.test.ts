@@ -52,6 +52,16 @@ const tagJob = (chatId: string): Promise<Job> =>
     { what: `the tag job of chat ${chatId}` },
   );
 
+/** The statuses LiveChat answered send_event with in `chatId`, in order. */
+const sendStatuses = (chatId: string) =>
+  stack.sandbox.journal
+    .calls()
+    .filter(
+      (call) =>
+        call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
+    )
+    .map((call) => call.status);
+
 beforeAll(async () => {
   stack = await startChaosStack({
     // Two workers: a rate-limit pause must hold for every worker, not just the one that hit it.
@@ -96,13 +106,7 @@ describe('LiveChat faults (L1, L2, L3, L5)', () => {
     const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
     expect(outcomeOf(job).outcome).toBe('sent');
     expect(job.attemptsMade).toBe(cleanAttempts + 2);
-    const sends = stack.sandbox.journal
-      .calls()
-      .filter(
-        (call) =>
-          call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
-      );
-    expect(sends.map((call) => call.status)).toEqual([500, 500, 200]);
+    expect(sendStatuses(chatId)).toEqual([500, 500, 200]);
     expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
   });
 
@@ -173,13 +177,7 @@ describe('LiveChat faults (L1, L2, L3, L5)', () => {
     expect(await job.getState()).toBe('failed');
     expect(job.attemptsMade).toBe(1);
     expect(job.failedReason).toMatch(/^LiveChat send_event \(v3\.6\) failed: validation: /);
-    const sends = stack.sandbox.journal
-      .calls()
-      .filter(
-        (call) =>
-          call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
-      );
-    expect(sends.map((call) => call.status)).toEqual([400]);
+    expect(sendStatuses(chatId)).toEqual([400]);
     expect(chatEventsWithCustomId(stack, chatId)).toEqual([]);
   });
 });
@@ -191,15 +189,6 @@ describe('LiveChat authentication errors mid-run (L4)', () => {
       .calls()
       .filter((call) => call.action === 'issue_bot_token' && call.status === 200)
       .map((call) => (call.response as { token: string }).token);
-  const sendStatuses = (chatId: string) =>
-    stack.sandbox.journal
-      .calls()
-      .filter(
-        (call) =>
-          call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
-      )
-      .map((call) => call.status);
-
   it('a token LiveChat rejects is refreshed once and the call retried: one message, no attempt used', async () => {
     const issued = issuedTokens().length;
     stack.sandbox.faults.add({
