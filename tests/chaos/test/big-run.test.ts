@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { retryFailedJob } from '@nudge/queues';
+import { QUEUE_RETENTION, retryFailedJob } from '@nudge/queues';
 import { describe, expect, it } from 'vitest';
 import { failedCounts, sendsPerCustomId, waitForDrained } from '../src/chaos-helpers.js';
 import { runChaosLoad } from '../src/chaos-load.js';
@@ -89,10 +89,17 @@ describe('the soak (S2; on demand: npm run test:chaos -- --soak MINUTES)', () =>
     `the big run over and over for ${minutes} minutes, Redis restarted every 3: RSS, used_memory and keys stay flat`,
     async () => {
       const { stack, expected } = await startBigRun();
+      // A worker the chaos never kills, to watch its memory over the whole soak.
+      const steady = await stack.startWorker();
       const until = Date.now() + minutes * 60_000;
       let lastRestart = Date.now();
-      const samples: { rss: number; unexplained: number; structure: number; orphans: number }[] =
-        [];
+      const samples: {
+        rss: Record<string, number>;
+        unexplained: number;
+        structure: number;
+        retainedJobKeys: number;
+        orphans: number;
+      }[] = [];
       // At least three rounds: a warm-up, and two to compare with it.
       for (let round = 1; Date.now() < until || round <= 3; round += 1) {
         const restart = Date.now() - lastRestart >= 3 * 60_000;
@@ -115,13 +122,12 @@ describe('the soak (S2; on demand: npm run test:chaos -- --soak MINUTES)', () =>
           const job = await stack.queue(queue).getJob(id);
           await (job && retryFailedJob(job));
         }
-        // Long-lived processes only: workers come and go.
-        const longLived = [stack.ingest, stack.dashboard?.proc].filter(
-          (proc) => proc !== undefined,
-        );
-        const rss = Math.max(
-          ...(await Promise.all(longLived.map((proc) => rssOf(proc.child.pid)))),
-        );
+        // Long-lived processes only: the other workers come and go.
+        const rss = {
+          ingest: await rssOf(stack.ingest.child.pid),
+          dashboard: await rssOf(stack.dashboard?.proc.child.pid),
+          worker: await rssOf(steady.child.pid),
+        };
         const { census } = report;
         samples.push({
           rss,
@@ -130,6 +136,7 @@ describe('the soak (S2; on demand: npm run test:chaos -- --soak MINUTES)', () =>
             census.keyBytes -
             (stack.baseline.usedMemory - stack.baseline.keyBytes),
           structure: census.structure,
+          retainedJobKeys: census.retainedJobKeys,
           orphans: census.orphans.length,
         });
         console.log(`[chaos] soak round ${round}: ${JSON.stringify(samples.at(-1))}`);
@@ -139,7 +146,15 @@ describe('the soak (S2; on demand: npm run test:chaos -- --soak MINUTES)', () =>
       const [, warm, ...rest] = samples;
       expect(warm).toBeDefined();
       for (const sample of rest) {
-        expect(sample.rss).toBeLessThan((warm?.rss ?? 0) * 1.5 + 32 * 1024 * 1024);
+        for (const [name, bytes] of Object.entries(sample.rss)) {
+          expect(bytes, `${name} RSS`).toBeLessThan(
+            (warm?.rss[name] ?? 0) * 1.5 + 32 * 1024 * 1024,
+          );
+        }
+        // Two keys a job at most (its hash and its logs), and each queue keeps 5 000 completed.
+        expect(sample.retainedJobKeys).toBeLessThanOrEqual(
+          Object.values(QUEUE_NAMES).length * 2 * (QUEUE_RETENTION.completed.count + 100),
+        );
         expect(sample.unexplained).toBeLessThan(16 * 1024 * 1024);
         expect(sample.structure).toBeLessThanOrEqual(Object.values(QUEUE_NAMES).length * 17);
         expect(sample.orphans).toBe(0);
