@@ -67,18 +67,27 @@ const settle = async (chaos: ChaosStack) => {
   ) {
     await chaos.startWorkers(1);
   }
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    sandbox.idle(),
-    new Promise((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`webhook deliveries still pending after ${SETTLE_MS} ms`)),
-        SETTLE_MS,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
-  for (const name of Object.values(QUEUE_NAMES)) {
-    await waitForDrained(chaos.queue(name), SETTLE_MS);
+  // The bot's own messages make LiveChat send webhooks too: settled is when a round of
+  // deliveries and drained queues added nothing to the journal.
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    const entries = sandbox.journal.entries.length;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      sandbox.idle(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`webhook deliveries still pending after ${SETTLE_MS} ms`)),
+          Math.max(0, deadline - Date.now()),
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    for (const name of Object.values(QUEUE_NAMES)) {
+      await waitForDrained(chaos.queue(name), Math.max(1, deadline - Date.now()));
+    }
+    if (sandbox.journal.entries.length === entries) {
+      return;
+    }
   }
 };
 
