@@ -31,7 +31,7 @@ const JOB_SETS = ['completed', 'failed', 'delayed', 'prioritized', 'waiting-chil
 const JOB_LISTS = ['wait', 'active', 'paused'] as const;
 
 export type Census = {
-  /** Keys under the prefix, and the bytes Redis says they take (MEMORY USAGE). */
+  /** Keys under the prefix, and the bytes Redis says they take (MEMORY USAGE, every element). */
   keys: number;
   keyBytes: number;
   /** Keys with a TTL: bounded by time. */
@@ -67,7 +67,7 @@ export const takeCensus = async (redis: Redis, prefix: string): Promise<Census> 
   const meta = redis.pipeline();
   for (const key of keys) {
     meta.pttl(key);
-    meta.memory('USAGE', key);
+    meta.memory('USAGE', key, 'SAMPLES', '0');
   }
   const answers = (await meta.exec()) ?? [];
   const jobs: Record<string, Record<string, number>> = {};
