@@ -4,6 +4,7 @@ export { QUEUE_NAMES };
 
 import { type NodeProcess, type RedisServer, startRedisServer, waitFor } from '@nudge/testing';
 import { type Stack, type StackOptions, startStack } from '@nudge/tests/stack';
+import { Redis } from 'ioredis';
 import { type ActiveMonitor, startActiveMonitor } from './active-monitor.js';
 import { type ApiTap, startApiTap } from './chaos-helpers.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
@@ -29,6 +30,8 @@ export type ChaosStackOptions = Omit<StackOptions, 'redis' | 'sharedRedisUrl' | 
 export type ChaosStack = Stack & {
   /** The stack's own Redis, to kill, pause and restart (the stack restarts it to clean up). */
   redisServer: RedisServer;
+  /** The test's connection (`redis`), as one Redis: the chaos suite never runs on a cluster. */
+  oneRedis: Redis;
   ingestProxy: FaultProxy;
   chaosWorkers: ChaosWorker[];
   dashboard: { url: string; proc: NodeProcess; proxy: FaultProxy } | undefined;
@@ -140,12 +143,17 @@ export const startChaosStack = async ({
     // timeouts), then three or four LiveChat calls.
     boundMs: lockDurationMs + stalledIntervalMs + 6 * Number(stack.workerEnv.LIVECHAT_TIMEOUT_MS),
   });
-  const baseline = await takeCensus(stack.redis, stack.prefix);
+  const oneRedis = stack.redis;
+  if (!(oneRedis instanceof Redis)) {
+    throw new Error('the chaos suite runs on one Redis, not a cluster');
+  }
+  const baseline = await takeCensus(oneRedis, stack.prefix);
 
   const stopStack = stack.stop;
   // Extends the stack object itself: its getters (the current ingest) stay live.
   return Object.assign(stack, {
     redisServer,
+    oneRedis,
     ingestProxy,
     chaosWorkers,
     dashboard,

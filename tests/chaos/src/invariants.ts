@@ -1,7 +1,6 @@
 import { chatIdOfJob } from '@nudge/cli';
 import { isWebhookAction, organizationOf, type WebhookEnvelope } from '@nudge/livechat';
 import { deriveDedupeKey, isDeduplicated, QUEUE_NAMES, QUEUE_RETENTION } from '@nudge/queues';
-import { createRedisKeys } from '@nudge/runtime';
 import { type NodeProcess, waitFor } from '@nudge/testing';
 import { waitForDrained } from './chaos-helpers.js';
 import type { ChaosStack } from './chaos-stack.js';
@@ -153,10 +152,12 @@ const storedEvents = async (chaos: ChaosStack, expectations: Expectations) => {
     event.attempts.push(...(attempts.get(webhook.deliveryId) ?? []));
     events.set(key, event);
   }
-  const keys = createRedisKeys(chaos.prefix);
   const exists = chaos.redis.pipeline();
   for (const key of events.keys()) {
-    exists.exists(`${chaos.prefix}:${QUEUE_NAMES.livechatEvents}:${key}`, keys.dedupe(key));
+    exists.exists(
+      `${chaos.layout.queuePrefix(QUEUE_NAMES.livechatEvents)}:${QUEUE_NAMES.livechatEvents}:${key}`,
+      chaos.keys.dedupe(key),
+    );
   }
   const found = ((await exists.exec()) ?? []).map(([, count]) => Number(count) > 0);
   const lost: string[] = [];
@@ -312,7 +313,7 @@ export const checkInvariants = async (
       .stuck()
       .map((job) => `job ${job.queue} ${job.jobId} active for ${job.activeMs} ms`),
   );
-  const census = await takeCensus(chaos.redis, chaos.prefix);
+  const census = await takeCensus(chaos.oneRedis, chaos.prefix);
   violations.push(...boundsViolations(chaos.baseline, census));
   for (const { proc, mayExit } of chaos.processes()) {
     const running = proc.child.exitCode === null && proc.child.signalCode === null;

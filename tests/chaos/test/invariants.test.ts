@@ -1,5 +1,4 @@
 import { deriveDedupeKey } from '@nudge/queues';
-import { createRedisKeys } from '@nudge/runtime';
 import { waitFor } from '@nudge/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChaosStack, QUEUE_NAMES, startChaosStack } from '../src/chaos-stack.js';
@@ -51,7 +50,7 @@ describe('the invariant checker', () => {
     );
     await stack.redis.del(
       `${stack.prefix}:${QUEUE_NAMES.livechatEvents}:${key}`,
-      createRedisKeys(stack.prefix).dedupe(key),
+      stack.keys.dedupe(key),
     );
     // A key nobody accounts for: "leaked". A worker that died unasked: "dead".
     await stack.redis.set(`${stack.prefix}:leaked`, 'x');
