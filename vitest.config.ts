@@ -22,17 +22,24 @@ const SOURCE_CONDITIONS = ['source', 'node', 'development|production'];
  * child process. `npm test` builds first and runs them all.
  */
 const NEEDS_BUILD = {
-  files: ['apps/ingest/test/**', 'tests/src/**'],
+  files: ['apps/ingest/test/**', 'tests/src/**', 'tests/chaos/test/**'],
   // Tests elsewhere that start a dist entry point say so in their name.
   names: /^(?!.*dist\/main\.js)/,
 };
+
+/**
+ * The chaos suite kills, pauses and restarts processes on timings of a few seconds: it runs
+ * after every other project (a group of its own), one file at a time, so its rows don't fight
+ * the rest of the run for the CPU (README: "Chaos suite").
+ */
+const CHAOS = 'tests/chaos';
 
 /** One project per workspace, named after its package: `vitest run --project @nudge/rules`. */
 function workspaceProjects(fast: boolean): TestProjectInlineConfiguration[] {
   const dirs = ['packages', 'apps'].flatMap((parent) =>
     readdirSync(join(ROOT, parent)).map((name) => `${parent}/${name}`),
   );
-  dirs.push('tests', 'bench');
+  dirs.push('tests', CHAOS, 'bench');
   return dirs
     .filter((dir) => existsSync(join(ROOT, dir, 'package.json')))
     .map((dir) => {
@@ -56,6 +63,9 @@ function workspaceProjects(fast: boolean): TestProjectInlineConfiguration[] {
           testNamePattern: fast ? NEEDS_BUILD.names : undefined,
           testTimeout: 30_000,
           hookTimeout: 30_000,
+          ...(dir === CHAOS
+            ? { sequence: { groupOrder: 1 }, fileParallelism: false, hookTimeout: 120_000 }
+            : {}),
         },
       };
     });

@@ -1,90 +1,32 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { customIdFor, normaliseKeyword } from '@nudge/rules';
-import { waitFor } from '@nudge/testing';
-import type { Job, Queue } from 'bullmq';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { type LogLine, waitFor } from '@nudge/testing';
+import { describe, expect, it } from 'vitest';
 import {
+  customIdOf,
   exitOf,
   sendsPerCustomId,
-  startTappedWorkers,
   storedEventsWithCustomId,
-  type TappedWorker,
-  waitForDrained,
+  tagCustomId,
+  waitForOnlyJobCompleted,
   workerThatCalled,
-} from './chaos-helpers.js';
-import { QUEUE_NAMES, type Stack, type StackOptions, startStack } from './stack.js';
+} from '../src/chaos-helpers.js';
+import { QUEUE_NAMES } from '../src/chaos-stack.js';
+import { chaosRows, expectedActions } from '../src/rows.js';
 
-// Chaos end-to-end: real worker processes killed, stopped and cut off from Redis while they act
-// as the bot; the sandbox's journal is the ground truth for "exactly once" (accepted send_event
-// calls per custom_id).
+// Worker processes killed, stopped, cut off from Redis and made to crash while they act as
+// the bot (matrix rows W1–W8); the sandbox's journal is the ground truth for "exactly once"
+// (accepted send_event calls per custom_id), and every row ends with the invariants checked.
 
 const KEYWORD = 'where is my order';
-
-let stack: Stack | undefined;
-let tapped: TappedWorker[] = [];
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-  await Promise.all(tapped.map(({ tap }) => tap.close()));
-  tapped = [];
-});
-
-const start = async (options: StackOptions = {}): Promise<Stack> => {
-  stack = await startStack({ sharedRedisUrl: inject('redisUrl'), ...options });
-  return stack;
-};
-
-/** The job's fresh state from Redis (jobs from getJobs are snapshots). */
-const reload = async (queue: Queue, job: Job): Promise<Job> => {
-  const fresh = await queue.getJob(job.id ?? '');
-  if (!fresh) {
-    throw new Error(`job ${job.id} vanished`);
-  }
-  return fresh;
-};
-
-/** Waits until `queue` holds exactly one job and it is completed; returns it. */
-const waitForOnlyJobCompleted = (queue: Queue, timeoutMs: number) =>
-  waitFor(
-    async () => {
-      const jobs = await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
-      const [job] = jobs;
-      return jobs.length === 1 && job && (await job.getState()) === 'completed'
-        ? reload(queue, job)
-        : undefined;
-    },
-    { timeoutMs, intervalMs: 100, what: `the one ${queue.name} job to complete` },
-  );
-
-/** Workers reaching LiveChat through taps (closed after the test). */
-const startWorkers = async (stack: Stack, count: number, env?: Record<string, string>) => {
-  const workers = await startTappedWorkers(stack, count, env);
-  tapped.push(...workers);
-  return workers;
-};
-
-const customIdOf = (request: unknown): string =>
-  (request as { event?: { custom_id?: string } }).event?.custom_id ?? '';
-
-const tagCustomId = (stack: Stack, chatId: string, threadId: string, tag: string) =>
-  customIdFor({ rule: 'tag', organizationId: stack.organizationId, chatId, threadId, key: tag });
-
-const failedCounts = async (stack: Stack) =>
-  Object.fromEntries(
-    await Promise.all(
-      Object.values(QUEUE_NAMES).map(
-        async (name) => [name, await stack.queue(name).getFailedCount()] as const,
-      ),
-    ),
-  );
+const rows = chaosRows();
 
 describe('kill -9 of a worker mid-job (W1, W2)', () => {
   // LiveChat calls time out after 1 s, so the send lock of a dead worker expires after 5 s.
   const workerEnv = { LIVECHAT_TIMEOUT_MS: '1000' };
 
   it('after LiveChat stored the message (response held): another worker recovers the job and does not send again', async () => {
-    const stack = await start({ workers: 0, workerEnv });
-    const workers = await startWorkers(stack, 2);
+    const stack = await rows.start({ workers: 2, workerEnv });
+    const workers = stack.chaosWorkers;
     await stack.setBotStatus('accepting_chats');
     // LiveChat stores and journals the event, then holds the answer: the worker never learns.
     const hold = stack.sandbox.faults.add({ action: 'send_event', mode: 'hold', times: 1 });
@@ -96,8 +38,7 @@ describe('kill -9 of a worker mid-job (W1, W2)', () => {
       15_000,
     );
     const victim = workerThatCalled(workers, 'send_event');
-    victim.proc.kill('SIGKILL');
-    expect((await victim.proc.exited).signal).toBe('SIGKILL');
+    expect((await stack.kill(victim.proc, 'SIGKILL')).signal).toBe('SIGKILL');
 
     const customId = tagCustomId(stack, chatId, threadId, 'refund');
     expect(customIdOf(held.request)).toBe(customId);
@@ -111,8 +52,8 @@ describe('kill -9 of a worker mid-job (W1, W2)', () => {
   }, 40_000);
 
   it('before send_event (get_chat hanging): another worker recovers the job and sends once', async () => {
-    const stack = await start({ workers: 0, workerEnv });
-    const workers = await startWorkers(stack, 2);
+    const stack = await rows.start({ workers: 2, workerEnv });
+    const workers = stack.chaosWorkers;
     await stack.setBotStatus('accepting_chats');
     const hang = stack.sandbox.faults.add({ action: 'get_chat', mode: 'hang', times: 1 });
 
@@ -120,8 +61,7 @@ describe('kill -9 of a worker mid-job (W1, W2)', () => {
     stack.sandbox.scenario.tag({ chatId, tag: 'refund' });
     await stack.sandbox.journal.waitForRequest((call) => call.action === hang.action, 15_000);
     const victim = workerThatCalled(workers, 'get_chat');
-    victim.proc.kill('SIGKILL');
-    await victim.proc.exited;
+    await stack.kill(victim.proc, 'SIGKILL');
 
     const customId = tagCustomId(stack, chatId, threadId, 'refund');
     const job = await waitForOnlyJobCompleted(stack.queue(QUEUE_NAMES.cannedResponses), 20_000);
@@ -139,7 +79,7 @@ describe('SIGTERM (W3, W4)', () => {
   it('with active jobs: finishes them, exits 0 within the deadline, nothing stalled or duplicated', async () => {
     const JOBS = 10;
     const SHUTDOWN_TIMEOUT_MS = 5_000;
-    const stack = await start({
+    const stack = await rows.start({
       workers: 1,
       workerEnv: { LIVECHAT_TIMEOUT_MS: '5000', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) },
     });
@@ -166,6 +106,7 @@ describe('SIGTERM (W3, W4)', () => {
       throw new Error('no worker');
     }
     const signalledAt = Date.now();
+    stack.expectExit(worker);
     worker.kill('SIGTERM');
     const exit = await exitOf(worker, signalledAt);
     expect(exit.code).toBe(0);
@@ -187,14 +128,14 @@ describe('SIGTERM (W3, W4)', () => {
   it('with a hung LiveChat call: exits 1 at the deadline; another worker recovers the job once LiveChat does', async () => {
     const SHUTDOWN_TIMEOUT_MS = 500;
     const LIVECHAT_TIMEOUT_MS = 2_000;
-    const stack = await start({
-      workers: 0,
+    const stack = await rows.start({
+      workers: 2,
       workerEnv: {
         LIVECHAT_TIMEOUT_MS: String(LIVECHAT_TIMEOUT_MS),
         SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       },
     });
-    const workers = await startWorkers(stack, 2);
+    const workers = stack.chaosWorkers;
     await stack.setBotStatus('accepting_chats');
     const hang = stack.sandbox.faults.add({ action: 'send_event', mode: 'hang' });
 
@@ -203,6 +144,7 @@ describe('SIGTERM (W3, W4)', () => {
     await stack.sandbox.journal.waitForRequest((call) => call.action === hang.action, 15_000);
     const victim = workerThatCalled(workers, 'send_event');
     const signalledAt = Date.now();
+    stack.expectExit(victim.proc);
     victim.proc.kill('SIGTERM');
     const exit = await exitOf(victim.proc, signalledAt);
     expect(exit.code).toBe(1);
@@ -226,58 +168,13 @@ describe('SIGTERM (W3, W4)', () => {
   }, 45_000);
 });
 
-describe('three workers under load', () => {
-  it('≥ 500 webhooks over 90 chats: every rule acts exactly once per chat, queues drain, nothing fails', async () => {
-    const CHATS = 90;
-    const stack = await start({ workers: 3 });
-    await stack.setBotStatus('accepting_chats');
-    const organizationId = stack.organizationId;
-
-    const expected = new Set<string>();
-    for (let i = 0; i < CHATS; i += 1) {
-      const score = i % 2 === 0 ? 1 : 0;
-      const { chatId, threadId, eventIds } = stack.sandbox.scenario.openChat({
-        message: `Hi, ${KEYWORD}? (#${i})`,
-      });
-      stack.sandbox.scenario.tag({ chatId, tag: 'refund' });
-      stack.sandbox.scenario.rate({ chatId, score });
-      const ref = { organizationId, chatId, threadId };
-      expected.add(customIdFor({ ...ref, rule: 'keyword', key: normaliseKeyword(KEYWORD) }));
-      expected.add(customIdFor({ ...ref, rule: 'tag', key: 'refund' }));
-      expected.add(customIdFor({ ...ref, rule: 'rating', key: String(score) }));
-      // No agent answers: the customer's first message is nudged after afterSeconds.
-      expected.add(customIdFor({ ...ref, rule: 'idle-reply', key: eventIds.at(-1) ?? '' }));
-    }
-
-    await stack.waitForBotEvents(expected.size, undefined, 60_000);
-    await stack.sandbox.idle();
-    for (const name of Object.values(QUEUE_NAMES)) {
-      await waitForDrained(stack.queue(name), 30_000);
-    }
-    // Drained: nothing is left that could still send, so the counts are final.
-    const sends = sendsPerCustomId(stack);
-    expect([...sends.keys()].sort()).toEqual([...expected].sort());
-    expect([...sends.values()].every((count) => count === 1)).toBe(true);
-    expect(await failedCounts(stack)).toEqual(
-      Object.fromEntries(Object.values(QUEUE_NAMES).map((name) => [name, 0])),
-    );
-    const delivered = new Set(
-      stack.sandbox.journal
-        .deliveries()
-        .filter((delivery) => delivery.ok)
-        .map((delivery) => delivery.deliveryId),
-    );
-    expect(delivered.size).toBeGreaterThanOrEqual(500);
-  }, 90_000);
-});
-
 describe('two rules joining the bot to one chat at once', () => {
   // Both jobs read the chat before the bot joined. Without a per-chat turn, the whisper would
   // re-add the bot visible to agents only between the nudge's join and its send, and LiveChat
   // would refuse the nudge. act-once takes the chat's lock: the rules of one chat take turns.
   it('a whisper joining agents-only does not make the idle nudge fail', async () => {
     // Calls are held for seconds below; no timeout may end them first.
-    const stack = await start({ workers: 1, workerEnv: { LIVECHAT_TIMEOUT_MS: '10000' } });
+    const stack = await rows.start({ workers: 1, workerEnv: { LIVECHAT_TIMEOUT_MS: '10000' } });
     await stack.setBotStatus('accepting_chats');
     const { journal, faults, scenario } = stack.sandbox;
     // The keyword job reads the chat (no bot yet) and is held there, holding the chat's turn.
@@ -326,100 +223,148 @@ describe('two rules joining the bot to one chat at once', () => {
   }, 30_000);
 });
 
-describe('Redis restart (R1, R2)', () => {
-  it('killed with jobs waiting and delayed: workers reconnect on their own and every action happens once', async () => {
-    const CHATS = 8;
-    const OUTAGE_MS = 7_000; // longer than BullMQ's drainDelay (5 s) + 1 s: the #4585 case
-    const stack = await start({ redis: 'own', workers: 0 });
-    const redisServer = stack.redisServer;
-    if (!redisServer) {
-      throw new Error('no own Redis');
-    }
-    // Nothing acknowledged may be lost to the AOF's fsync window: this test is about the
-    // workers reconnecting, not about Redis durability.
-    await stack.redis.config('SET', 'appendfsync', 'always');
-    // One canned-responses job at a time per worker, each slowed by get_chat: most wait.
-    const workers = await startWorkers(stack, 2, { CONCURRENCY_CANNED_RESPONSES: '1' });
+describe('event loop blocked (W5)', () => {
+  // SIGSTOP freezes the worker as a long block of its event loop would: its locks run out,
+  // another worker takes the job over, and then it wakes up in the middle of acting.
+  it('frozen between reading the chat and sending: the job is re-run elsewhere, one message', async () => {
+    // LiveChat calls time out after 1 s: the chat's turn of a frozen worker ends after 5 s.
+    const stack = await rows.start({ workers: 2, workerEnv: { LIVECHAT_TIMEOUT_MS: '1000' } });
     await stack.setBotStatus('accepting_chats');
-    const slow = stack.sandbox.faults.add({ action: 'get_chat', mode: 'delay', delayMs: 800 });
+    // LiveChat adds the bot, and answers 200 ms later: the worker is frozen in between, so
+    // when it wakes up the answer is there and its next step is send_event.
+    const join = stack.sandbox.faults.add({
+      action: 'add_user_to_chat',
+      mode: 'hold',
+      holdMs: 200,
+      times: 1,
+    });
+    const chat = stack.sandbox.scenario.openChat();
+    stack.sandbox.scenario.tag({ chatId: chat.chatId, tag: 'refund' });
+    await stack.sandbox.journal.waitForRequest((call) => call.action === join.action, 15_000);
+    const frozen = workerThatCalled(stack.chaosWorkers, 'add_user_to_chat');
+    frozen.proc.kill('SIGSTOP');
 
-    const expected = new Set<string>();
-    const tagChat = () => {
-      const { chatId, threadId } = stack.sandbox.scenario.openChat();
-      stack.sandbox.scenario.tag({ chatId, tag: 'refund' });
-      expected.add(tagCustomId(stack, chatId, threadId, 'refund'));
+    // The other worker re-runs the stalled job once the frozen one's chat turn expired.
+    const customId = tagCustomId(stack, chat.chatId, chat.threadId, 'refund');
+    const [sent] = await stack.waitForBotEvents(1, (event) => event.customId === customId, 20_000);
+    const other = stack.chaosWorkers.find((worker) => worker !== frozen);
+    expect(other?.tap.actions).toContain('send_event');
+    // The take-over is what alerts are made of: the other worker says the job stalled.
+    await other?.proc.waitForLine((line) => String(line.msg).startsWith('job stalled'));
+    const job = await waitForOnlyJobCompleted(stack.queue(QUEUE_NAMES.cannedResponses), 20_000);
+    expect(job.stalledCounter).toBe(1);
+    const linesBefore = frozen.proc.lines.length;
+    frozen.proc.kill('SIGCONT');
+
+    // The frozen worker wakes up inside its LiveChat call: the call's own timeout fires before
+    // the answer is read, so it gives the job up (its lock is gone anyway) and sends nothing.
+    const after = (line: LogLine) => frozen.proc.lines.indexOf(line) >= linesBefore;
+    const gaveUp = await frozen.proc.waitForLine(
+      (line) =>
+        after(line) &&
+        line.jobId === job.id &&
+        (line.msg === 'job attempt failed' || line.msg === 'job done'),
+      15_000,
+    );
+    expect(gaveUp.msg).toBe('job attempt failed');
+    await frozen.proc.waitForLine(
+      (line) => after(line) && JSON.stringify(line).includes(`Missing lock for job ${job.id}`),
+      15_000,
+    );
+    expect(frozen.tap.actions).not.toContain('send_event');
+    expect(sendsPerCustomId(stack)).toEqual(new Map([[customId, 1]]));
+    expect(storedEventsWithCustomId(stack.sandbox, chat.chatId, customId)).toHaveLength(1);
+    expect(sent?.botId).toBe(stack.botId);
+  }, 60_000);
+});
+
+describe('a poison job (W6)', () => {
+  it('kills every worker that starts it: after its stalls it fails, visibly; other jobs flow', async () => {
+    const stack = await rows.start({
+      workers: 2,
+      dashboard: true,
+      workerEnv: { LIVECHAT_TIMEOUT_MS: '1000' },
+    });
+    const expected = expectedActions(stack);
+    await stack.setBotStatus('accepting_chats');
+    const poison = stack.sandbox.scenario.openChat();
+    // A supervisor: whichever worker reads the poison chat dies (as if the handler crashed the
+    // process), and a fresh worker takes its place.
+    let kills = 0;
+    const restarts: Promise<unknown>[] = [];
+    const supervise = (entry: { action: string; request: unknown }) => {
+      const chatId = (entry.request as { chat_id?: string }).chat_id;
+      if (entry.action !== 'get_chat' || chatId !== poison.chatId) {
+        return;
+      }
+      const victim = stack.chaosWorkers.find(
+        ({ proc, tap }) =>
+          proc.child.exitCode === null &&
+          proc.child.signalCode === null &&
+          tap.actions.some((action, i) => action === 'get_chat' && tap.chats[i] === chatId),
+      );
+      if (victim) {
+        kills += 1;
+        restarts.push(stack.kill(victim.proc, 'SIGKILL').then(() => stack.startWorkers(1)));
+      }
     };
-    // Separate chats for the idle timers (delayed) and the tag whispers (waiting).
-    for (let i = 0; i < CHATS; i += 1) {
-      const { chatId, threadId, eventIds } = stack.sandbox.scenario.openChat({
-        message: `Hello #${i}`,
-      });
-      const ref = { organizationId: stack.organizationId, chatId, threadId };
-      expected.add(customIdFor({ ...ref, rule: 'idle-reply', key: eventIds.at(-1) ?? '' }));
-      tagChat();
+    stack.sandbox.journal.events.on('request', supervise);
+    stack.sandbox.scenario.tag({ chatId: poison.chatId, tag: 'refund' });
+    expected.tag(poison);
+    // Once it crashed a worker, other chats are tagged and whispered to meanwhile (after the
+    // first crash: a job is only ever on one of the crashing workers, and stalls once at most).
+    await waitFor(() => kills > 0, { timeoutMs: 15_000, what: 'the first crash' });
+    for (let i = 0; i < 6; i += 1) {
+      const chat = stack.sandbox.scenario.openChat();
+      stack.sandbox.scenario.tag({ chatId: chat.chatId, tag: 'refund' });
+      expected.tag(chat);
     }
-    const idle = stack.queue(QUEUE_NAMES.idleReply);
-    const canned = stack.queue(QUEUE_NAMES.cannedResponses);
-    await waitFor(
-      async () =>
-        (await idle.getDelayedCount()) === CHATS && (await canned.getWaitingCount()) >= CHATS / 2,
-      { timeoutMs: 15_000, what: 'idle timers delayed and tag jobs waiting' },
+
+    const queue = stack.queue(QUEUE_NAMES.cannedResponses);
+    const failed = await waitFor(
+      async () => (await queue.getFailed()).find((job) => job.data.chatId === poison.chatId),
+      { timeoutMs: 45_000, intervalMs: 100, what: 'the poison job to fail' },
     );
-
-    // The test's own clients see the outage too; their errors are expected, not news.
-    stack.redis.on('error', () => undefined);
-    for (const name of Object.values(QUEUE_NAMES)) {
-      // Initialised before the outage: BullMQ keeps a queue whose first connect failed broken.
-      await stack
-        .queue(name)
-        .on('error', () => undefined)
-        .waitUntilReady();
-    }
-    // Counted before the kill: a worker says so once, possibly before the kill returns.
-    const linesBefore = workers.map(({ proc }) => proc.lines.length);
-    await redisServer.kill('SIGKILL');
-    await delay(OUTAGE_MS); // the fault itself: Redis stays down this long
-    workers.forEach(({ proc }, i) => {
-      // Each worker noticed the outage, and kept running.
-      const during = proc.lines.slice(linesBefore[i]);
-      expect(
-        during.filter((line) => line.msg === 'redis unavailable: retrying until it is back'),
-      ).toHaveLength(1);
-      expect(proc.child.exitCode).toBeNull();
-    });
-    await redisServer.restart();
-    const callsAtRestart = workers.map(({ tap }) => tap.actions.length);
-
-    // Jobs added after the outage are processed too (BullMQ #4585: workers never resumed).
-    const ingestBase = stack.ingestUrl.replace(/\/livechat\/webhooks$/, '');
-    await waitFor(async () => (await fetch(`${ingestBase}/readyz`)).ok, {
-      timeoutMs: 15_000,
-      what: 'ingest ready again',
-    });
-    for (let i = 0; i < 4; i += 1) {
-      tagChat();
-    }
-
-    await stack.waitForBotEvents(expected.size, undefined, 45_000);
-    for (const name of Object.values(QUEUE_NAMES)) {
-      await waitForDrained(stack.queue(name), 30_000);
-    }
-    stack.sandbox.faults.remove(slow.id);
-    const sends = sendsPerCustomId(stack);
-    expect([...sends.keys()].sort()).toEqual([...expected].sort());
-    expect([...sends.values()].every((count) => count === 1)).toBe(true);
-    expect(await failedCounts(stack)).toEqual(
-      Object.fromEntries(Object.values(QUEUE_NAMES).map((name) => [name, 0])),
-    );
-    // The same two processes, each back at work (calling LiveChat for jobs) after the restart,
-    // and every one of their queue workers connected again.
-    expect(stack.workers).toHaveLength(2);
-    workers.forEach(({ proc, tap }, i) => {
-      expect(proc.child.exitCode).toBeNull();
-      expect(tap.actions.length).toBeGreaterThan(callsAtRestart[i] ?? 0);
-    });
-    for (const name of Object.values(QUEUE_NAMES)) {
-      expect(await stack.queue(name).getWorkersCount()).toBe(2);
-    }
+    stack.sandbox.journal.events.off('request', supervise);
+    await Promise.all(restarts);
+    expect(failed.failedReason).toMatch(/stalled more than allowable limit|started more than/);
+    expect(kills).toBeGreaterThanOrEqual(2);
+    await stack.waitForBotEvents(6, (event) => event.chatId !== poison.chatId, 30_000);
+    expect(stack.botEvents((event) => event.chatId === poison.chatId)).toEqual([]);
+    // The dashboard shows it, with its reason, under its chat.
+    const page = await (await fetch(`${stack.dashboard?.url}/chats?chat=${poison.chatId}`)).text();
+    expect(page).toContain(failed.id ?? '');
+    expect(page).toContain('stalled more than allowable limit');
+    rows.expect({ actions: expected.actions });
   }, 90_000);
+});
+
+describe('per-chat ordering with four workers (W8)', () => {
+  it('five customer messages at once per chat: answered and closed chats get no nudge, the rest one each', async () => {
+    const stack = await rows.start({ workers: 4 });
+    const expected = expectedActions(stack);
+    await stack.setBotStatus('accepting_chats');
+    const { scenario, credentials } = stack.sandbox;
+    const agentId = credentials.agentId;
+    for (let i = 0; i < 4; i += 1) {
+      for (const ending of ['answered', 'closed', 'waiting'] as const) {
+        const chat = scenario.openChat({ agentIds: [agentId] });
+        let last = '';
+        for (let n = 0; n < 5; n += 1) {
+          const text = ending === 'waiting' && n % 2 === 1 ? `${KEYWORD}? (${n})` : `Hello (${n})`;
+          last = scenario.customerMessage({ chatId: chat.chatId, text }).eventId;
+        }
+        if (ending === 'answered') {
+          scenario.agentMessage({ chatId: chat.chatId, agentId, text: 'On it!' });
+        } else if (ending === 'closed') {
+          scenario.close({ chatId: chat.chatId, agentId });
+        } else {
+          expected.idle(chat, last);
+          expected.keyword(chat, KEYWORD);
+        }
+      }
+    }
+    rows.expect({ actions: expected.actions });
+    await stack.waitForBotEvents(expected.actions.size, undefined, 30_000);
+  }, 60_000);
 });

@@ -1,9 +1,11 @@
 import { once } from 'node:events';
 import { createServer, request } from 'node:http';
 import type { Sandbox } from '@nudge/livechat-sandbox';
+import { QUEUE_NAMES } from '@nudge/queues';
+import { customIdFor } from '@nudge/rules';
 import { type NodeProcess, waitFor } from '@nudge/testing';
-import type { Queue } from 'bullmq';
-import type { Stack } from './stack.js';
+import type { Stack } from '@nudge/tests/stack';
+import type { Job, Queue } from 'bullmq';
 
 /**
  * A pass-through HTTP proxy in front of the sandbox for one worker process, recording the
@@ -15,16 +17,29 @@ export type ApiTap = {
   url: string;
   /** Actions (e.g. `send_event`) this worker called, in order. */
   readonly actions: string[];
+  /** The chats those calls were about (`chat_id` of the request), in order. */
+  readonly chats: (string | undefined)[];
   close: () => Promise<void>;
 };
 
-const startApiTap = async (targetUrl: string): Promise<ApiTap> => {
+export const startApiTap = async (targetUrl: string): Promise<ApiTap> => {
   const target = new URL(targetUrl);
   const actions: string[] = [];
+  const chats: (string | undefined)[] = [];
   const server = createServer((req, res) => {
     const action = /\/action\/([a-z_]+)/.exec(req.url ?? '')?.[1];
     if (action) {
       actions.push(action);
+      const at = chats.push(undefined) - 1;
+      const body: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => body.push(chunk));
+      req.on('end', () => {
+        try {
+          chats[at] = (JSON.parse(Buffer.concat(body).toString()) as { chat_id?: string }).chat_id;
+        } catch {
+          // not JSON: no chat
+        }
+      });
     }
     const upstream = request(
       {
@@ -52,6 +67,7 @@ const startApiTap = async (targetUrl: string): Promise<ApiTap> => {
   return {
     url: `http://127.0.0.1:${address.port}`,
     actions,
+    chats,
     close: async () => {
       server.closeAllConnections();
       server.close();
@@ -60,25 +76,8 @@ const startApiTap = async (targetUrl: string): Promise<ApiTap> => {
   };
 };
 
-export type TappedWorker = { proc: NodeProcess; tap: ApiTap };
-
-/** Starts `count` workers, each talking to LiveChat through its own tap. */
-export const startTappedWorkers = async (
-  stack: Stack,
-  count: number,
-  env: Record<string, string> = {},
-): Promise<TappedWorker[]> => {
-  const started: TappedWorker[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const tap = await startApiTap(stack.sandbox.url);
-    const proc = await stack.startWorker({ env: { ...env, LIVECHAT_API_URL: tap.url } });
-    started.push({ proc, tap });
-  }
-  return started;
-};
-
 /** The one worker whose tap carried `action`; fails when none or several did. */
-export const workerThatCalled = (workers: TappedWorker[], action: string): TappedWorker => {
+export const workerThatCalled = <W extends { tap: ApiTap }>(workers: W[], action: string): W => {
   const callers = workers.filter((worker) => worker.tap.actions.includes(action));
   if (callers.length !== 1 || !callers[0]) {
     throw new Error(`expected exactly one worker to have called ${action}, got ${callers.length}`);
@@ -87,7 +86,7 @@ export const workerThatCalled = (workers: TappedWorker[], action: string): Tappe
 };
 
 /** Accepted send_event calls per custom_id (the bot messages that exist in LiveChat). */
-export const sendsPerCustomId = (stack: Stack): Map<string, number> => {
+export const sendsPerCustomId = (stack: Pick<Stack, 'botEvents'>): Map<string, number> => {
   const counts = new Map<string, number>();
   for (const event of stack.botEvents()) {
     counts.set(event.customId, (counts.get(event.customId) ?? 0) + 1);
@@ -119,4 +118,48 @@ export const waitForDrained = (queue: Queue, timeoutMs = 30_000) =>
       return Object.values(counts).every((count) => count === 0) ? counts : undefined;
     },
     { timeoutMs, intervalMs: 100, what: `queue ${queue.name} to drain` },
+  );
+
+/** The job's fresh state from Redis (jobs from getJobs are snapshots). */
+const reload = async (queue: Queue, job: Job): Promise<Job> => {
+  const fresh = await queue.getJob(job.id ?? '');
+  if (!fresh) {
+    throw new Error(`job ${job.id} vanished`);
+  }
+  return fresh;
+};
+
+/** Waits until `queue` holds exactly one job and it is completed; returns it. */
+export const waitForOnlyJobCompleted = (queue: Queue, timeoutMs: number) =>
+  waitFor(
+    async () => {
+      const jobs = await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
+      const [job] = jobs;
+      return jobs.length === 1 && job && (await job.getState()) === 'completed'
+        ? reload(queue, job)
+        : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: `the one ${queue.name} job to complete` },
+  );
+
+/** The custom_id of a send_event request. */
+export const customIdOf = (request: unknown): string =>
+  (request as { event?: { custom_id?: string } }).event?.custom_id ?? '';
+
+/** The custom_id of the tag whisper for `tag` in a thread. */
+export const tagCustomId = (
+  stack: Pick<Stack, 'organizationId'>,
+  chatId: string,
+  threadId: string,
+  tag: string,
+) => customIdFor({ rule: 'tag', organizationId: stack.organizationId, chatId, threadId, key: tag });
+
+/** Failed jobs per queue. */
+export const failedCounts = async (stack: Pick<Stack, 'queue'>) =>
+  Object.fromEntries(
+    await Promise.all(
+      Object.values(QUEUE_NAMES).map(
+        async (name) => [name, await stack.queue(name).getFailedCount()] as const,
+      ),
+    ),
   );

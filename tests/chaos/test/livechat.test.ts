@@ -1,33 +1,45 @@
+import { DEFAULT_JOB_OPTIONS, retryFailedJob } from '@nudge/queues';
 import { waitFor } from '@nudge/testing';
-import type { Job } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   botEventsIn,
   chatEventsWithCustomId,
+  jobsOfChat,
   only,
   outcomeOf,
   PREFIX,
   waitForBotEventsIn,
   waitForFinishedJob,
   waitUntilSettled,
-} from './e2e-helpers.js';
-import { type Stack, startStack } from './stack.js';
+} from '@nudge/tests/e2e-helpers';
+import type { Job } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ChaosStack, startChaosStack } from '../src/chaos-stack.js';
+import { checkInvariants } from '../src/invariants.js';
+import { expectedActions, logReport } from '../src/rows.js';
 
-// LiveChat failing (sandbox faults) and the bot's routing status. Faults and the bot status
-// are global to the stack, so these tests run one after another.
+// LiveChat failing (sandbox faults; matrix rows L1–L7) and the bot's routing status. Faults
+// and the bot status are global to the stack, so these tests run one after another, and the
+// invariants are checked after each over everything the file did so far.
 
 const RATE_LIMIT_MS = 1_500;
 const TIMEOUT_MS = 2_000; // LIVECHAT_TIMEOUT_MS in the harness
 
-let stack: Stack;
+let stack: ChaosStack;
+let expected: ReturnType<typeof expectedActions>;
 let agentId: string;
 /** attemptsMade of a job that succeeded at its first try (BullMQ counts the finishing one). */
 let cleanAttempts: number;
 
-/** A chat with an agent, tagged `tag`: its canned-responses job whispers the suggestions. */
-const tagNewChat = (tag = 'refund') => {
+/**
+ * A chat with an agent, tagged `tag`: its canned-responses job whispers the suggestions (the
+ * invariants expect that whisper, or one failed job, unless `acts` is false).
+ */
+const tagNewChat = (tag = 'refund', { acts = true } = {}) => {
   const { chatId, threadId } = stack.sandbox.scenario.openChat({ agentIds: [agentId] });
   stack.sandbox.scenario.tag({ chatId, tag });
+  if (acts) {
+    expected.tag({ chatId, threadId }, tag);
+  }
   return { chatId, threadId };
 };
 
@@ -40,9 +52,18 @@ const tagJob = (chatId: string): Promise<Job> =>
     { what: `the tag job of chat ${chatId}` },
   );
 
+/** The statuses LiveChat answered send_event with in `chatId`, in order. */
+const sendStatuses = (chatId: string) =>
+  stack.sandbox.journal
+    .calls()
+    .filter(
+      (call) =>
+        call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
+    )
+    .map((call) => call.status);
+
 beforeAll(async () => {
-  stack = await startStack({
-    sharedRedisUrl: inject('redisUrl'),
+  stack = await startChaosStack({
     // Two workers: a rate-limit pause must hold for every worker, not just the one that hit it.
     workers: 2,
     // Longer than any first backoff (≤ 1 s), so a rate-limit pause is told apart from a retry.
@@ -53,16 +74,24 @@ beforeAll(async () => {
       },
     },
   });
+  expected = expectedActions(stack);
   await stack.setBotStatus('accepting_chats');
   agentId = stack.sandbox.credentials.agentId;
   const { chatId } = tagNewChat();
   await waitForBotEventsIn(stack, chatId, PREFIX.tag);
   cleanAttempts = (await waitForFinishedJob(stack, 'canned-responses', chatId)).attemptsMade;
 }, 30_000);
-afterEach(() => stack?.sandbox.faults.clear());
+afterEach(async ({ task }) => {
+  stack.sandbox.faults.clear();
+  if (task.result?.state !== 'fail') {
+    const report = await checkInvariants(stack, { actions: expected.actions });
+    logReport(task.name, report);
+    expect(report.violations).toEqual([]);
+  }
+});
 afterAll(() => stack?.stop());
 
-describe('LiveChat faults', () => {
+describe('LiveChat faults (L1, L2, L3, L5)', () => {
   it('500 twice, then OK: retried with backoff, one message', async () => {
     stack.sandbox.faults.add({
       action: 'send_event',
@@ -77,13 +106,7 @@ describe('LiveChat faults', () => {
     const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
     expect(outcomeOf(job).outcome).toBe('sent');
     expect(job.attemptsMade).toBe(cleanAttempts + 2);
-    const sends = stack.sandbox.journal
-      .calls()
-      .filter(
-        (call) =>
-          call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
-      );
-    expect(sends.map((call) => call.status)).toEqual([500, 500, 200]);
+    expect(sendStatuses(chatId)).toEqual([500, 500, 200]);
     expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
   });
 
@@ -154,14 +177,97 @@ describe('LiveChat faults', () => {
     expect(await job.getState()).toBe('failed');
     expect(job.attemptsMade).toBe(1);
     expect(job.failedReason).toMatch(/^LiveChat send_event \(v3\.6\) failed: validation: /);
-    const sends = stack.sandbox.journal
-      .calls()
-      .filter(
-        (call) =>
-          call.action === 'send_event' && (call.request as { chat_id: string }).chat_id === chatId,
-      );
-    expect(sends.map((call) => call.status)).toEqual([400]);
+    expect(sendStatuses(chatId)).toEqual([400]);
     expect(chatEventsWithCustomId(stack, chatId)).toEqual([]);
+  });
+});
+
+describe('LiveChat authentication errors mid-run (L4)', () => {
+  /** The bot tokens LiveChat issued so far. */
+  const issuedTokens = () =>
+    stack.sandbox.journal
+      .calls()
+      .filter((call) => call.action === 'issue_bot_token' && call.status === 200)
+      .map((call) => (call.response as { token: string }).token);
+  it('a token LiveChat rejects is refreshed once and the call retried: one message, no attempt used', async () => {
+    const issued = issuedTokens().length;
+    stack.sandbox.faults.add({
+      action: 'send_event',
+      mode: 'error',
+      errorType: 'authentication',
+      times: 1,
+    });
+    const { chatId } = tagNewChat();
+
+    await waitForBotEventsIn(stack, chatId, PREFIX.tag);
+    const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(outcomeOf(job).outcome).toBe('sent');
+    expect(job.attemptsMade).toBe(cleanAttempts);
+    expect(sendStatuses(chatId)).toEqual([401, 200]);
+    expect(issuedTokens()).toHaveLength(issued + 1);
+    expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
+  });
+
+  it('rejected again after the refresh: the job fails at once, naming the error; no token in any log', async () => {
+    stack.sandbox.faults.add({
+      action: 'send_event',
+      mode: 'error',
+      errorType: 'authentication',
+      times: 2,
+    });
+    const { chatId } = tagNewChat();
+
+    const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
+    expect(await job.getState()).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(/^LiveChat send_event \(v3\.6\) failed: authentication: /);
+    expect(sendStatuses(chatId)).toEqual([401, 401]);
+    expect(chatEventsWithCustomId(stack, chatId)).toEqual([]);
+    const output = stack
+      .processes()
+      .map(({ proc }) => proc.output())
+      .join('\n');
+    expect(output).toContain('LiveChat rejected the bot token');
+    for (const token of issuedTokens()) {
+      expect(output).not.toContain(token);
+    }
+  });
+});
+
+describe('LiveChat failing every time (L7)', () => {
+  it('the job fails after its attempts with the reason; replayed once LiveChat is back, it sends once', async () => {
+    const down = stack.sandbox.faults.add({
+      action: 'send_event',
+      mode: 'error',
+      errorType: 'internal',
+      status: 500,
+    });
+    const { chatId } = tagNewChat();
+    // The backoff between attempts grows to a minute: each retry is promoted as soon as it
+    // waits, so the attempts are used up in seconds. Their number is what this row is about.
+    const failed = await waitFor(
+      async () => {
+        const [job] = await jobsOfChat(stack, 'canned-responses', chatId);
+        const state = await job?.getState();
+        if (state === 'delayed') {
+          await job?.promote().catch(() => undefined);
+        }
+        return state === 'failed'
+          ? stack.queue('canned-responses').getJob(job?.id ?? '')
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: 'the job to use up its attempts' },
+    );
+    expect(failed?.attemptsMade).toBe(DEFAULT_JOB_OPTIONS.attempts);
+    expect(failed?.failedReason).toMatch(/^LiveChat send_event \(v3\.6\) failed: internal/);
+    expect(botEventsIn(stack, chatId)).toEqual([]);
+
+    // LiveChat is back; the operator replays the job (as the dashboard and nudge replay do).
+    stack.sandbox.faults.remove(down.id);
+    expect(failed && (await retryFailedJob(failed))).toBe(true);
+    await waitForBotEventsIn(stack, chatId, PREFIX.tag);
+    await waitUntilSettled(stack, ['canned-responses'], chatId);
+    expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
   });
 });
 
@@ -169,7 +275,7 @@ describe('LiveChat faults', () => {
 describe('bot status gate', () => {
   it('skips with the reason while the bot is not accepting chats; no LiveChat writes', async () => {
     await stack.setBotStatus('not_accepting_chats');
-    const { chatId } = tagNewChat('refund');
+    const { chatId } = tagNewChat('refund', { acts: false });
     const job = await waitForFinishedJob(stack, 'canned-responses', chatId);
     expect(outcomeOf(job)).toEqual({
       outcome: 'skipped',
