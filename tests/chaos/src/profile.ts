@@ -14,6 +14,22 @@ export const PROFILE = {
   /** The big run: chats played (≈ 11 webhooks each), and over how long. */
   bigRunChats: FULL ? 600 : 120,
   bigRunMs: FULL ? 120_000 : 30_000,
+  /**
+   * The outage longer than LiveChat's retries: how long ingest stays down, LiveChat's delivery
+   * meanwhile (full: its documented 10 s wait and three retries within a minute), and the gap
+   * that counts as one (full: the default).
+   */
+  outage: FULL
+    ? {
+        seconds: 90,
+        delivery: { timeoutMs: 10_000, retryDelaysMs: [5_000, 20_000, 35_000] },
+        gapSeconds: 30,
+      }
+    : {
+        seconds: 3,
+        delivery: { timeoutMs: 3_000, retryDelaysMs: [200, 500, 1_000] },
+        gapSeconds: 2,
+      },
   /** 0: no soak. */
   soakMinutes: Number.isFinite(SOAK_MINUTES) && SOAK_MINUTES > 0 ? SOAK_MINUTES : 0,
 } as const;
