@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { OrganizationRules } from '@nudge/config';
-import type { Chat, LivechatClient } from '@nudge/livechat';
+import { type Chat, chatIdOfEnvelope, type LivechatClient } from '@nudge/livechat';
 import { deriveDedupeKey, type LivechatEventJob } from '@nudge/queues';
 import type { Logger } from '@nudge/telemetry';
 
@@ -71,21 +71,20 @@ export const storedWebhook = (
   organizationId: string,
   envelope: Envelope,
   now: number,
-): LivechatEventJob => ({
-  organizationId,
-  envelope,
-  dedupeKey: deriveDedupeKey({
+): LivechatEventJob => {
+  const chatId = chatIdOfEnvelope(envelope);
+  return {
     organizationId,
-    action: envelope.action,
-    payload: envelope.payload,
-  }),
-  receivedAt: now,
-  ...(typeof envelope.payload.chat_id === 'string'
-    ? { chatId: envelope.payload.chat_id }
-    : typeof (envelope.payload.chat as { id?: unknown } | undefined)?.id === 'string'
-      ? { chatId: (envelope.payload.chat as { id: string }).id }
-      : {}),
-});
+    envelope,
+    dedupeKey: deriveDedupeKey({
+      organizationId,
+      action: envelope.action,
+      payload: envelope.payload,
+    }),
+    receivedAt: now,
+    ...(chatId === undefined ? {} : { chatId }),
+  };
+};
 
 export type ReconcileResult = { chats: number; webhooks: number };
 
