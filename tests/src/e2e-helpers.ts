@@ -289,7 +289,8 @@ export const runCli = async (
   child.stderr.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const [code] = await once(child, 'exit');
+  // 'close': the output is read to its end ('exit' can come first).
+  const [code] = await once(child, 'close');
   return { code: code as number, output };
 };
 

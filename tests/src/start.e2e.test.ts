@@ -4,6 +4,7 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createLivechatClient } from '@nudge/livechat';
 import { createSandbox, createScenarioClient } from '@nudge/livechat-sandbox';
@@ -59,10 +60,13 @@ const run = (command: string, args: string[], env: NodeJS.ProcessEnv = cleanEnv(
   child.stderr?.on('data', (chunk: Buffer) => {
     text += chunk.toString();
   });
-  const exited = once(child, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
+  // Output is read to its end before `exited` resolves ('exit' can come before the last
+  // lines); a child of npm still holding the pipes does not hold the test more than 5 s.
+  const closed = once(child, 'close');
+  const exited = once(child, 'exit').then(async ([code, signal]) => {
+    await Promise.race([closed, delay(5_000)]);
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
   return {
     child,
     output: () => text,

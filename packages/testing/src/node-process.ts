@@ -13,7 +13,7 @@ export type NodeProcess = {
   output: () => string;
   /** Resolves with the first line (already seen or future) matching `predicate`. */
   waitForLine: (predicate: (line: LogLine) => boolean, timeoutMs?: number) => Promise<LogLine>;
-  /** Resolves with the exit code (or signal) once the process exits. */
+  /** Resolves with the exit code (or signal) once the process exited and its output was read. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill: (signal?: NodeJS.Signals) => void;
 };
@@ -70,7 +70,9 @@ export const startNodeProcess = ({
       createInterface({ input: stream }).on('line', onLine);
     }
   }
-  const exited = once(child, 'exit').then(([code, signal]) => ({
+  // 'close', not 'exit': 'exit' can come before the last lines were read from the pipes, and a
+  // test that reads `lines` once the process exited must see all of them.
+  const exited = once(child, 'close').then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
   }));
