@@ -7,7 +7,7 @@ import {
   type Sandbox,
   type SandboxOptions,
 } from '@nudge/livechat-sandbox';
-import { createRedisTokenCache } from '@nudge/runtime';
+import { createRedisKeys, createRedisTokenCache } from '@nudge/runtime';
 import { connectRedis, createTestPrefix, deleteKeysWithPrefix } from '@nudge/testing';
 import type { Redis } from 'ioredis';
 import { inject, onTestFinished } from 'vitest';
@@ -74,12 +74,12 @@ export const openRedisScope = (url: string): RedisScope => {
   };
 };
 
-/** The Redis key the token cache uses for the seeded bot. */
+/** The Redis key the token cache uses for the seeded bot (the client names it `org:bot`). */
 export const botTokenKey = (prefix: string, botId: string = BOT.id): string =>
-  `${prefix}:bot-token:${DEFAULT_ORGANIZATION_ID}:${botId}`;
+  createRedisKeys(prefix).botToken(`${DEFAULT_ORGANIZATION_ID}:${botId}`);
 
 export const botTokenLockKey = (prefix: string, botId: string = BOT.id): string =>
-  `${prefix}:bot-token-lock:${DEFAULT_ORGANIZATION_ID}:${botId}`;
+  createRedisKeys(prefix).botTokenLock(`${DEFAULT_ORGANIZATION_ID}:${botId}`);
 
 export type AuthMode = 'bot' | 'pat' | 'pat-as-bot' | 'bearer' | 'bearer-as-bot';
 
