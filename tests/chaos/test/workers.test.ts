@@ -21,7 +21,7 @@ const KEYWORD = 'where is my order';
 const rows = chaosRows();
 
 describe('kill -9 of a worker mid-job (W1, W2)', () => {
-  // LiveChat calls time out after 1 s, so the send lock of a dead worker expires after 5 s.
+  // LiveChat calls time out after 1 s, so the chat lock of a dead worker expires after 5 s.
   const workerEnv = { LIVECHAT_TIMEOUT_MS: '1000' };
 
   it('after LiveChat stored the message (response held): another worker recovers the job and does not send again', async () => {
