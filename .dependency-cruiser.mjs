@@ -24,8 +24,12 @@ const ANY_APP = `^(apps/|@nudge/(${APPS.join('|')})(/|$))`;
 const NODE_IO = ['http', 'https', 'net', 'fs', 'child_process', 'dgram', 'worker_threads'];
 /** A test file, or a file under a workspace's `test/` folder (helpers for tests). */
 const TEST_FILE = '(^|/)test/|\\.test\\.ts$';
-/** Test-only modules published by a package for other packages' tests. */
-const TEST_HELPERS = ['^packages/livechat/src/testing\\.ts$', '^@nudge/livechat/testing$'];
+/** Test-only modules published by a package for other packages' tests (and what they publish). */
+const TEST_HELPERS = [
+  '^packages/livechat/src/testing\\.ts$',
+  '^packages/livechat/src/webhooks/fixtures\\.ts$',
+  '^@nudge/livechat/testing$',
+];
 /** The one module of @nudge/runtime the rules may use: hashing, no I/O (see runtime-ids-pure). */
 const RUNTIME_IDS = '^packages/runtime/src/ids\\.ts$';
 
@@ -111,9 +115,10 @@ export default {
       severity: 'error',
       comment:
         'Production source (packages/*/src and apps/*/src, test files excepted) does not import ' +
-        '@nudge/testing, @nudge/livechat/testing, vitest or fast-check: they are test tools, ' +
-        'not installed where the apps run. Only test files, test helpers (a test/ folder, ' +
-        'packages/testing, @nudge/livechat/testing) and the suites in tests/ and bench/ use them.',
+        '@nudge/testing, @nudge/livechat/testing (nor the fixtures module behind it), vitest or ' +
+        'fast-check: they are test tools, not installed where the apps run. Only test files, ' +
+        'test helpers (a test/ folder, packages/testing, @nudge/livechat/testing) and the ' +
+        'suites in tests/ and bench/ use them.',
       from: {
         path: '^(packages|apps)/[^/]+/src/',
         pathNot: ['^packages/testing/', TEST_FILE, ...TEST_HELPERS],
