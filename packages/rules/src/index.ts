@@ -1,12 +1,9 @@
 // The rules: pure decisions and routing, one folder per rule, listed in registry.ts. The
 // worker runs them (Redis, BullMQ, LiveChat) through `RuleJobContext`.
 
-export type { CannedResponsesIntent } from './canned-responses/route.js';
 export { normaliseKeyword } from './canned-responses/settings.js';
 export type { CoreIntent } from './core-route.js';
 export { customIdFor, isOurCustomId } from './custom-ids.js';
-export type { IdleReplyIntent } from './idle-reply/route.js';
-export type { ReactToRatingIntent } from './rating-reactions/route.js';
 export { RULE_SET, RULES } from './registry.js';
 export { type RouteInput, type RouteIntent, routeWebhook } from './route.js';
 export {
