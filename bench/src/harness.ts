@@ -166,12 +166,14 @@ export const http = (
 
 const getJson = async <T>(url: string): Promise<T> => JSON.parse((await http(url)).body) as T;
 
-const waitReady = (url: string, what: string) =>
+const waitReady = (url: string, what: string, proc: NodeProcess) =>
   until(
     `${what} to be ready`,
     async () => ((await http(url).catch(() => undefined))?.status === 200 ? true : undefined),
     { timeoutMs: 30_000, everyMs: 50 },
-  );
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; its output:\n${proc.output()}`);
+  });
 
 // ───────────────────────────── webhooks ─────────────────────────────
 
@@ -358,9 +360,20 @@ export const startFakeLivechat = async (): Promise<FakeLivechat> => {
 
 // ───────────────────────────── pipelines ─────────────────────────────
 
+let profiling = false;
+
+/**
+ * Every process started from now on writes a V8 CPU profile into `dir` when it stops (so they
+ * are stopped with SIGTERM, which lets them exit, rather than SIGKILL).
+ */
+export const profileProcesses = (dir: string): void => {
+  profiling = true;
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`;
+};
+
 const stopProcess = async (proc: NodeProcess) => {
   // Measurements are taken by then: nothing is lost by not draining.
-  proc.kill('SIGKILL');
+  proc.kill(profiling ? 'SIGTERM' : 'SIGKILL');
   await proc.exited;
 };
 
@@ -458,7 +471,7 @@ export const startNudge = async ({
     proc: ingestProc,
     pid: ingestProc.child.pid ?? 0,
   };
-  await waitReady(`http://127.0.0.1:${port}/readyz`, 'ingest');
+  await waitReady(`http://127.0.0.1:${port}/readyz`, 'ingest', ingestProc);
   const webhookUrl = `http://127.0.0.1:${port}/livechat/webhooks`;
   // The bot's status goes in as LiveChat would send it, before anything else.
   for (const organizationId of [ORGANIZATION, SLOW_ORGANIZATION]) {
@@ -485,7 +498,7 @@ export const startNudge = async ({
     const metricsUrl = `http://127.0.0.1:${port}`;
     const running = { name: 'worker', proc, pid: proc.child.pid ?? 0, metricsUrl };
     started.push(running);
-    await waitReady(`${metricsUrl}/readyz`, 'worker');
+    await waitReady(`${metricsUrl}/readyz`, 'worker', proc);
     return running;
   };
   for (let i = 0; i < workers; i += 1) {

@@ -394,15 +394,20 @@ export const printRedisCost = ({ messages, runs }: RedisCostResults): void => {
       }),
     ),
   );
-  for (const kind of ['nudge', 'naive'] as const) {
-    const names = new Set((runs.get(kind) ?? []).flatMap((m) => Object.keys(m.fired.byCommand)));
-    const commands = [...names]
-      .map((name) => [name, of(kind, (m) => m.fired.byCommand[name] ?? 0)] as const)
-      .filter(([, n]) => n >= 0.05)
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, n]) => `${name} ${fmt(n)}`)
-      .join(', ');
-    console.log(`\ncommands per message after the timer fired, ${kind}: ${commands}`);
+  for (const [stage, when] of [
+    ['routed', 'once routed'],
+    ['fired', 'after the timer fired'],
+  ] as const) {
+    for (const kind of ['nudge', 'naive'] as const) {
+      const names = new Set((runs.get(kind) ?? []).flatMap((m) => Object.keys(m[stage].byCommand)));
+      const commands = [...names]
+        .map((name) => [name, of(kind, (m) => m[stage].byCommand[name] ?? 0)] as const)
+        .filter(([, n]) => n >= 0.05)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, n]) => `${name} ${fmt(n)}`)
+        .join(', ');
+      console.log(`\ncommands per message ${when}, ${kind}: ${commands}`);
+    }
   }
 
   for (const kind of ['nudge', 'naive'] as const) {

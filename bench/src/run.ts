@@ -1,10 +1,12 @@
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchDrain, printDrain } from './drain.js';
 import {
   type BenchRedis,
   type FakeLivechat,
   loadAverage,
+  profileProcesses,
   redisVersion,
   startBenchRedis,
   startFakeLivechat,
@@ -33,8 +35,14 @@ const { positionals, values } = parseArgs({
     // The Redis-cost bench: customer messages per round, sent at this rate.
     messages: { type: 'string', default: '120' },
     'message-rate': { type: 'string', default: '20' },
+    // Write a V8 CPU profile of every measured process into this folder (`--cpu-prof`).
+    'cpu-prof': { type: 'string' },
   },
 });
+
+if (values['cpu-prof'] !== undefined) {
+  profileProcesses(resolve(values['cpu-prof']));
+}
 
 const rounds = Number(values.rounds);
 const warmup = Number(values.warmup);
