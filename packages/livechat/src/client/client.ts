@@ -8,11 +8,13 @@ import { createRedactor } from './redaction.js';
 import { createRegionStore, type LivechatRegionStore } from './region.js';
 import {
   createTransport,
+  fetchPost,
   LIVECHAT_API_VERSIONS,
   type LivechatApiVersion,
   type LivechatCaller,
   type LivechatCallObservation,
   type LivechatLogger,
+  undiciPost,
 } from './transport.js';
 
 // The client's public types live with the part they describe; the package exports them from here.
@@ -40,6 +42,7 @@ export type CreateLivechatClientOptions = {
    */
   regionStore?: LivechatRegionStore;
   log?: LivechatLogger;
+  /** Calls go through this `fetch` when given (tests); through undici's keep-alive pool otherwise. */
   fetch?: typeof fetch;
   /**
    * Remembers which `Legacy`/`Deprecation` headers were logged; share one set between clients
@@ -84,7 +87,7 @@ export const createLivechatClient = ({
   region,
   regionStore = createRegionStore(region),
   log,
-  fetch: fetchImpl = globalThis.fetch,
+  fetch: fetchImpl,
   seenNoticeHeaders = new Set<string>(),
   onSkippedEvent,
   onCall,
@@ -99,7 +102,7 @@ export const createLivechatClient = ({
     timeoutMs,
     regionStore,
     redactor,
-    fetch: fetchImpl,
+    post: fetchImpl === undefined ? undiciPost : fetchPost(fetchImpl),
     seenNoticeHeaders,
     log,
     ...(onCall === undefined ? {} : { onCall }),

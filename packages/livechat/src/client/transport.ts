@@ -1,3 +1,4 @@
+import { Agent, request } from 'undici';
 import { z } from 'zod';
 import {
   classifyLivechatError,
@@ -49,6 +50,57 @@ export type LivechatCallObservation = {
 /** A caller sending `headers` (the credentials) with each call. */
 export type LivechatTransport = (headers: Record<string, string>) => LivechatCaller;
 
+/** What the transport reads of an HTTP answer. */
+export type HttpAnswer = {
+  status: number;
+  /** A response header's value (names are case-insensitive), or null. */
+  header: (name: string) => string | null;
+  text: string;
+};
+
+/** One POST with a JSON body; rejects when `signal` aborts or the network fails. */
+export type HttpPost = (
+  url: string,
+  init: { headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<HttpAnswer>;
+
+// One keep-alive pool per process for every client (LiveChat is a handful of origins). Idle
+// sockets don't keep the process alive.
+let sharedAgent: Agent | undefined;
+
+/**
+ * POST through undici's `request` on a shared keep-alive pool: a third of the CPU of `fetch`
+ * per call (measured: `fetch` builds WHATWG streams for every body), the same HTTP.
+ */
+export const undiciPost: HttpPost = async (url, { headers, body, signal }) => {
+  sharedAgent ??= new Agent({ keepAliveTimeout: 30_000 });
+  const response = await request(url, {
+    method: 'POST',
+    headers,
+    body,
+    signal,
+    dispatcher: sharedAgent,
+  });
+  const text = await response.body.text();
+  return {
+    status: response.statusCode,
+    header: (name) => {
+      const value = response.headers[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    },
+    text,
+  };
+};
+
+/** The same POST through a `fetch` (tests inject one to shape LiveChat's answers). */
+export const fetchPost =
+  (fetchImpl: typeof fetch): HttpPost =>
+  async (url, { headers, body, signal }) => {
+    const response = await fetchImpl(url, { method: 'POST', headers, body, signal });
+    const text = await response.text();
+    return { status: response.status, header: (name) => response.headers.get(name), text };
+  };
+
 type CreateTransportOptions = {
   baseUrl: string;
   version: LivechatApiVersion;
@@ -57,7 +109,7 @@ type CreateTransportOptions = {
   /** Sent as `X-Region`; moved where a misdirected_request says. */
   regionStore: LivechatRegionStore;
   redactor: Redactor;
-  fetch: typeof fetch;
+  post: HttpPost;
   /** `version:header` of the `Legacy`/`Deprecation` headers already logged. */
   seenNoticeHeaders: Set<string>;
   log?: LivechatLogger;
@@ -97,11 +149,11 @@ const misdirectedTo = (err: unknown): string | undefined => {
 /** Logs each `Legacy`/`Deprecation` header once per (version, header). */
 const logNoticeHeaders = (
   { version, seenNoticeHeaders, redactor, log }: TransportContext,
-  headers: Headers,
+  answer: HttpAnswer,
   action: string,
 ) => {
   for (const header of NOTICE_HEADERS) {
-    const value = headers.get(header);
+    const value = answer.header(header);
     const key = `${version}:${header}`;
     if (value !== null && !seenNoticeHeaders.has(key)) {
       seenNoticeHeaders.add(key);
@@ -146,14 +198,13 @@ const fetchFailure = (
 
 /** The LivechatError a non-2xx answer stands for: LiveChat's error body, else its status. */
 const answerFailure = (
-  response: Response,
-  text: string,
+  response: HttpAnswer,
   json: unknown,
   details: CallDetails,
   redactor: Redactor,
 ): LivechatError => {
-  const { status } = response;
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  const { status, text } = response;
+  const retryAfterMs = parseRetryAfter(response.header('retry-after'));
   const retryAfter = retryAfterMs === undefined ? {} : { retryAfterMs };
   const error = ErrorResponse.safeParse(json);
   if (error.success) {
@@ -178,12 +229,8 @@ const answerFailure = (
 };
 
 /** A 2xx answer's JSON body; anything else thrown as a LivechatError. */
-const readAnswer = (
-  response: Response,
-  text: string,
-  details: CallDetails,
-  redactor: Redactor,
-): Answer => {
+const readAnswer = (response: HttpAnswer, details: CallDetails, redactor: Redactor): Answer => {
+  const { status, text } = response;
   let json: unknown;
   let isJson = true;
   try {
@@ -191,10 +238,9 @@ const readAnswer = (
   } catch {
     isJson = false;
   }
-  if (!response.ok) {
-    throw answerFailure(response, text, json, details, redactor);
+  if (status < 200 || status > 299) {
+    throw answerFailure(response, json, details, redactor);
   }
-  const { status } = response;
   if (!isJson) {
     throw new LivechatUnrecoverableError({
       ...details,
@@ -244,11 +290,9 @@ const postUnobserved = async (
   const region = regionStore.get();
   const timeout = AbortSignal.timeout(timeoutMs);
   const details = { action, version };
-  let response: Response;
-  let text: string;
+  let response: HttpAnswer;
   try {
-    response = await context.fetch(`${root}/v${version}/${api}/action/${action}`, {
-      method: 'POST',
+    response = await context.post(`${root}/v${version}/${api}/action/${action}`, {
       headers: {
         'Content-Type': 'application/json',
         ...headers,
@@ -257,12 +301,11 @@ const postUnobserved = async (
       body: JSON.stringify(body),
       signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
     });
-    text = await response.text();
   } catch (err) {
     throw fetchFailure(err, { timeout, signal, timeoutMs }, details, redactor);
   }
-  logNoticeHeaders(context, response.headers, action);
-  return readAnswer(response, text, details, redactor);
+  logNoticeHeaders(context, response, action);
+  return readAnswer(response, details, redactor);
 };
 
 /**
