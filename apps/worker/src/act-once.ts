@@ -1,7 +1,7 @@
 import type { OrganizationRules } from '@nudge/config';
 import type { Chat } from '@nudge/livechat';
 import { type ChatSnapshot, type Decision, type JobOutcome, messagesOf } from '@nudge/rules';
-import { REDIS_TTL_MS, releaseLock, tryLock } from '@nudge/runtime';
+import { REDIS_TTL_MS, releaseLock, setAndReleaseLock, tryLock } from '@nudge/runtime';
 import type { WorkerContext } from './context.js';
 
 type ActOnceOptions = {
@@ -94,22 +94,27 @@ export const actOnce = async ({
     ctx.livechatTimeoutMs * 5,
     ctx.livechatTimeoutMs * 2,
   );
+  let released = false;
   try {
     const reader = ctx.livechat.asBot(organization, organization.bots[0]?.id ?? '');
     const chat = await reader.getChat({ chat_id: chatId, thread_id: threadId });
     const botId = chooseBot(organization, chat);
-    const status = await ctx.botStatus.statusOf(organization.organizationId, botId);
+    const decision = decide(chat);
+    const messages = decision.act ? messagesOf(decision) : [];
+    // The bot's status and the messages' sent markers: one round trip.
+    const { status, values: markers } = await ctx.botStatus.statusOf(
+      organization.organizationId,
+      botId,
+      messages.map((message) => keys.sent(message.customId)),
+    );
     if (status !== 'accepting_chats') {
       return { outcome: 'skipped', reason: `bot ${botId} is not accepting chats (${status})` };
     }
-    const decision = decide(chat);
     if (!decision.act) {
       return { outcome: 'skipped', reason: decision.reason };
     }
 
-    const messages = messagesOf(decision);
     const inThread = new Set(chat.thread.events.map((event) => event.custom_id).filter(Boolean));
-    const markers = await redis.mget(...messages.map((message) => keys.sent(message.customId)));
     const pending = messages.filter(
       (message, i) => !inThread.has(message.customId) && markers[i] === null,
     );
@@ -134,7 +139,7 @@ export const actOnce = async ({
       });
     }
     const eventIds: string[] = [];
-    for (const message of pending) {
+    for (const [i, message] of pending.entries()) {
       const sent = await bot.sendEvent({
         chat_id: chatId,
         event: {
@@ -144,11 +149,20 @@ export const actOnce = async ({
           custom_id: message.customId,
         },
       });
-      await redis.set(keys.sent(message.customId), sent.event_id, 'PX', REDIS_TTL_MS.sent);
       eventIds.push(sent.event_id);
+      const marker = { key: keys.sent(message.customId), value: sent.event_id };
+      if (i < pending.length - 1) {
+        await redis.set(marker.key, marker.value, 'PX', REDIS_TTL_MS.sent);
+      } else {
+        // The last marker and the lock's release: one round trip.
+        await setAndReleaseLock(redis, lock, token, { ...marker, ttlMs: REDIS_TTL_MS.sent });
+        released = true;
+      }
     }
     return { outcome: 'sent', botId, eventIds };
   } finally {
-    await releaseLock(redis, lock, token);
+    if (!released) {
+      await releaseLock(redis, lock, token);
+    }
   }
 };

@@ -49,13 +49,23 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
   if (!isWebhookAction(action)) {
     return { outcome: 'skipped', reason: `action ${action} is not handled` };
   }
-  const claim = await claimDelivery({
-    redis: ctx.redis,
-    prefix: ctx.prefix,
-    dedupeKey,
-    action,
-    claimant: `${job.id}@${job.timestamp}`,
-  });
+  const chatId = chatIdOfEnvelope(envelope);
+  // Who is who in the chat (to tell a customer's message from an agent's), read in the same
+  // round trip as the claim.
+  const usersKey =
+    action === 'incoming_event' && chatId && ctx.rules.organizations.has(organizationId)
+      ? ctx.keys.chatUsers(organizationId, chatId)
+      : undefined;
+  const [claim, storedUsers] = await Promise.all([
+    claimDelivery({
+      redis: ctx.redis,
+      prefix: ctx.prefix,
+      dedupeKey,
+      action,
+      claimant: `${job.id}@${job.timestamp}`,
+    }),
+    usersKey === undefined ? undefined : ctx.redis.hgetall(usersKey),
+  ]);
   if (claim === 'duplicate') {
     return { outcome: 'skipped', reason: 'duplicate delivery of an event already handled' };
   }
@@ -80,14 +90,8 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
     return notConfigured(organizationId);
   }
 
-  const chatId = chatIdOfEnvelope(envelope);
   const knownUsers =
-    action === 'incoming_event' && chatId
-      ? parseStoredHash(
-          StoredUserType,
-          await ctx.redis.hgetall(ctx.keys.chatUsers(organizationId, chatId)),
-        )
-      : undefined;
+    storedUsers === undefined ? undefined : parseStoredHash(StoredUserType, storedUsers);
   // The payload was parsed with this action's schema: the pair is a valid route input.
   const plan = ctx.ruleSet.plan({
     action,

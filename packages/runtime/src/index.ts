@@ -19,7 +19,7 @@ export {
   type RedisClient,
   type RedisLayout,
 } from './redis-layout.js';
-export { releaseLock, tryLock } from './redis-lock.js';
+export { releaseLock, setAndReleaseLock, tryLock } from './redis-lock.js';
 export { runService } from './run-service.js';
 export { type InstallShutdownOptions, installShutdown, type ShutdownStep } from './shutdown.js';
 export {

@@ -1,11 +1,42 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-layout.js';
 
 // A lock is a key holding its holder's random token (SET NX PX); only the holder deletes it
 // (compare-and-delete), so a holder whose lock expired never frees someone else's.
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+/** A Lua script run by its SHA (EVALSHA), loaded on first use or after Redis lost it. */
+type Script = { lua: string; sha: string };
+
+const script = (lua: string): Script => ({
+  lua,
+  sha: createHash('sha1').update(lua).digest('hex'),
+});
+
+const RELEASE =
+  script(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);
+
+// KEYS[1] the lock, KEYS[2] a key to set; ARGV[1] the token, ARGV[2] the value, ARGV[3] its TTL.
+const SET_AND_RELEASE = script(`redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`);
+
+/** EVALSHA, falling back to EVAL (which caches the script) when Redis doesn't know it. */
+const run = async (
+  redis: RedisClient,
+  { lua, sha }: Script,
+  keys: string[],
+  args: (string | number)[],
+): Promise<unknown> => {
+  try {
+    return await redis.evalsha(sha, keys.length, ...keys, ...args);
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+      return redis.eval(lua, keys.length, ...keys, ...args);
+    }
+    throw err;
+  }
+};
 
 /** Takes the lock for `ttlMs`: its token, or undefined when another holds it. */
 export const tryLock = async (
@@ -24,5 +55,23 @@ export const releaseLock = async (
   key: string,
   token: string,
 ): Promise<void> => {
-  await redis.eval(RELEASE, 1, key, token);
+  await run(redis, RELEASE, [key], [token]);
+};
+
+/**
+ * Sets `set.key` (for `set.ttlMs`), then releases the lock if `token` still holds it: one round
+ * trip for the last write made under a lock. Both keys must share a hash slot on a cluster.
+ */
+export const setAndReleaseLock = async (
+  redis: RedisClient,
+  key: string,
+  token: string,
+  set: { key: string; value: string; ttlMs: number },
+): Promise<void> => {
+  await run(
+    redis,
+    SET_AND_RELEASE,
+    [key, set.key],
+    [token, set.value, Math.max(1, Math.floor(set.ttlMs))],
+  );
 };

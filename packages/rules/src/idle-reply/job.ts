@@ -23,9 +23,9 @@ type IdleReplyJob = z.output<typeof IdleReplyJob>;
 export const nudgeJob = defineJob<IdleReplySettings, IdleReplyJob>(
   IdleReplyJob,
   async ({ organizationId, chatId, threadId, eventId }, ctx) => {
-    let reschedule: { eventId: string; delayMs: number } | undefined;
+    let decided: ReturnType<typeof decideIdleReply> | undefined;
     const outcome = await ctx.actOnce({ chatId, threadId }, (chat) => {
-      const decision = decideIdleReply({
+      decided = decideIdleReply({
         chat,
         organizationId,
         threadId,
@@ -34,13 +34,19 @@ export const nudgeJob = defineJob<IdleReplySettings, IdleReplyJob>(
         botIds: ctx.botIds,
         now: ctx.now(),
       });
-      if (!decision.act && decision.reason === 'too early') {
-        reschedule = { eventId, delayMs: decision.retryAfterMs };
-      } else if (!decision.act && decision.reason === 'superseded') {
-        reschedule = { eventId: decision.supersededBy, delayMs: decision.retryAfterMs };
-      }
-      return decision;
+      return decided;
     });
+    // Only when the decision itself said "not yet" (not, say, the bot's status).
+    const waited =
+      outcome.outcome === 'skipped' && decided?.act === false && outcome.reason === decided.reason
+        ? decided
+        : undefined;
+    const reschedule =
+      waited?.reason === 'too early'
+        ? { eventId, delayMs: waited.retryAfterMs }
+        : waited?.reason === 'superseded'
+          ? { eventId: waited.supersededBy, delayMs: waited.retryAfterMs }
+          : undefined;
     if (reschedule === undefined) {
       return outcome;
     }
