@@ -1,4 +1,4 @@
-import { createRedisKeys, REDIS_TTL_MS, type RedisClient } from '@nudge/runtime';
+import { createRedisKeys, defineRedisScript, REDIS_TTL_MS, type RedisClient } from '@nudge/runtime';
 import type { Job } from 'bullmq';
 
 /**
@@ -15,8 +15,15 @@ export type IndexedJob = { queue: string; jobId: string; at: number };
 
 const SEPARATOR = '|';
 
+// KEYS: one index per entry; ARGV[1] the score (now), ARGV[2] the TTL, then one member per key.
+const INDEX = defineRedisScript(`for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[1], ARGV[i + 2])
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+return #KEYS`);
+
 export type ChatJobIndex = {
-  /** Adds the entries in one round trip; jobs without a chat are not indexed. */
+  /** Adds the entries in one command (a script); jobs without a chat are not indexed. */
   add: (entries: readonly ChatJobEntry[]) => Promise<void>;
   /** The chat's newest `limit` jobs, newest first. */
   read: (chatId: string, limit?: number) => Promise<IndexedJob[]>;
@@ -25,7 +32,7 @@ export type ChatJobIndex = {
 };
 
 // On a Redis Cluster the index keys of every chat share one hash tag (`RedisLayout.keyPrefix`),
-// so `add`'s pipeline, which spans chats, goes to one node (ioredis requires it).
+// so `add`'s script, which spans chats, runs on one node (Redis requires it).
 /** The index under `prefix`, the prefix of Nudge's keys (`RedisLayout.keyPrefix`). */
 export const createChatJobIndex = (
   redis: RedisClient,
@@ -35,17 +42,17 @@ export const createChatJobIndex = (
   const keys = createRedisKeys(prefix);
   return {
     add: async (entries) => {
-      if (entries.length === 0) {
-        return;
+      if (entries.length > 0) {
+        await INDEX.run(
+          redis,
+          entries.map(({ chatId }) => keys.chatJobs(chatId)),
+          [
+            now(),
+            REDIS_TTL_MS.chatJobs,
+            ...entries.map(({ queue, jobId }) => `${queue}${SEPARATOR}${jobId}`),
+          ],
+        );
       }
-      const at = now();
-      const pipeline = redis.pipeline();
-      for (const { queue, jobId, chatId } of entries) {
-        const key = keys.chatJobs(chatId);
-        pipeline.zadd(key, at, `${queue}${SEPARATOR}${jobId}`);
-        pipeline.pexpire(key, REDIS_TTL_MS.chatJobs);
-      }
-      await pipeline.exec();
     },
     read: async (chatId, limit = 500) => {
       const raw = await redis.zrevrange(keys.chatJobs(chatId), 0, limit - 1, 'WITHSCORES');

@@ -20,6 +20,7 @@ export {
   type RedisLayout,
 } from './redis-layout.js';
 export { releaseLock, setAndReleaseLock, tryLock } from './redis-lock.js';
+export { defineRedisScript, type RedisScript } from './redis-script.js';
 export { runService } from './run-service.js';
 export { type InstallShutdownOptions, installShutdown, type ShutdownStep } from './shutdown.js';
 export {

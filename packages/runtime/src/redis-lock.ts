@@ -1,42 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-layout.js';
+import { defineRedisScript } from './redis-script.js';
 
 // A lock is a key holding its holder's random token (SET NX PX); only the holder deletes it
 // (compare-and-delete), so a holder whose lock expired never frees someone else's.
 
-/** A Lua script run by its SHA (EVALSHA), loaded on first use or after Redis lost it. */
-type Script = { lua: string; sha: string };
-
-const script = (lua: string): Script => ({
-  lua,
-  sha: createHash('sha1').update(lua).digest('hex'),
-});
-
 const RELEASE =
-  script(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+  defineRedisScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
 
 // KEYS[1] the lock, KEYS[2] a key to set; ARGV[1] the token, ARGV[2] the value, ARGV[3] its TTL.
-const SET_AND_RELEASE = script(`redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+const SET_AND_RELEASE = defineRedisScript(`redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
-
-/** EVALSHA, falling back to EVAL (which caches the script) when Redis doesn't know it. */
-const run = async (
-  redis: RedisClient,
-  { lua, sha }: Script,
-  keys: string[],
-  args: (string | number)[],
-): Promise<unknown> => {
-  try {
-    return await redis.evalsha(sha, keys.length, ...keys, ...args);
-  } catch (err) {
-    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
-      return redis.eval(lua, keys.length, ...keys, ...args);
-    }
-    throw err;
-  }
-};
 
 /** Takes the lock for `ttlMs`: its token, or undefined when another holds it. */
 export const tryLock = async (
@@ -55,7 +31,7 @@ export const releaseLock = async (
   key: string,
   token: string,
 ): Promise<void> => {
-  await run(redis, RELEASE, [key], [token]);
+  await RELEASE.run(redis, [key], [token]);
 };
 
 /**
@@ -68,9 +44,8 @@ export const setAndReleaseLock = async (
   token: string,
   set: { key: string; value: string; ttlMs: number },
 ): Promise<void> => {
-  await run(
+  await SET_AND_RELEASE.run(
     redis,
-    SET_AND_RELEASE,
     [key, set.key],
     [token, set.value, Math.max(1, Math.floor(set.ttlMs))],
   );
