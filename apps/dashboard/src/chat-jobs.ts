@@ -23,6 +23,7 @@ type Outcome = {
   reason?: unknown;
   eventIds?: unknown;
   intents?: unknown;
+  acted?: { queue?: unknown; result?: unknown }[];
   delayMs?: unknown;
 };
 
@@ -31,12 +32,17 @@ export const describeOutcome = (value: unknown): string => {
   if (value === null || typeof value !== 'object') {
     return value === undefined || value === null ? '' : String(value);
   }
-  const { outcome, reason, eventIds, intents } = value as Outcome;
+  const { outcome, reason, eventIds, intents, acted } = value as Outcome;
   if (outcome === 'sent' && Array.isArray(eventIds)) {
     return `sent: event ${eventIds.join(', ')}`;
   }
   if (outcome === 'routed' && Array.isArray(intents)) {
-    return intents.length === 0 ? 'routed: nothing to do' : `routed: ${intents.join(', ')}`;
+    const routed = intents.length === 0 ? 'routed: nothing to do' : `routed: ${intents.join(', ')}`;
+    // Rule jobs the route step ran itself: what each did, under its queue's name.
+    const inline = Array.isArray(acted)
+      ? acted.map((done) => `; ${String(done?.queue)} ${describeOutcome(done?.result)}`).join('')
+      : '';
+    return `${routed}${inline}`;
   }
   if (typeof outcome === 'string' && typeof reason === 'string') {
     return `${outcome}: ${reason}`;

@@ -11,6 +11,8 @@ type ActOnceOptions = {
   threadId: string;
   /** The rule's decision on the fresh chat. */
   decide: (chat: ChatSnapshot) => Decision;
+  /** How long to wait for the chat's lock before giving up (default: two LiveChat timeouts). */
+  lockWaitMs?: number;
 };
 
 export class SendInProgressError extends Error {
@@ -84,16 +86,11 @@ export const actOnce = async ({
   chatId,
   threadId,
   decide,
+  lockWaitMs = ctx.livechatTimeoutMs * 2,
 }: ActOnceOptions): Promise<JobOutcome> => {
   const { redis, keys } = ctx;
   const lock = keys.chatLock(organization.organizationId, chatId);
-  const token = await lockChat(
-    ctx,
-    lock,
-    chatId,
-    ctx.livechatTimeoutMs * 5,
-    ctx.livechatTimeoutMs * 2,
-  );
+  const token = await lockChat(ctx, lock, chatId, ctx.livechatTimeoutMs * 5, lockWaitMs);
   let released = false;
   try {
     const reader = ctx.livechat.asBot(organization, organization.bots[0]?.id ?? '');

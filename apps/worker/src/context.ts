@@ -5,6 +5,7 @@ import type { RedisClient, RedisKeys } from '@nudge/runtime';
 import type { Logger } from '@nudge/telemetry';
 import type { Queue } from 'bullmq';
 import type { BotStatusGate } from './bot-status.js';
+import type { InlineActing } from './inline.js';
 import type { LivechatClients } from './livechat-clients.js';
 import type { SkippedEventReporter } from './skipped-events.js';
 
@@ -24,6 +25,8 @@ export type WorkerContext = {
   ruleQueues: ReadonlyMap<string, Queue>;
   livechat: LivechatClients;
   botStatus: BotStatusGate;
+  /** The route step acting on immediate rule jobs itself. */
+  inline: InlineActing;
   /** Logs and counts a thread event left out because it doesn't parse. */
   reportSkippedEvent: SkippedEventReporter;
   /** Upper bound of one LiveChat call; sizes the chat lock. */

@@ -19,6 +19,8 @@ export type WorkerMetrics = {
   timerFired: (queue: string, latenessMs: number) => void;
   /** One LiveChat HTTP call. */
   livechatCall: (observation: LivechatCallObservation) => void;
+  /** A rule job the route step could not act on (`err`) went to its rule's queue. */
+  handedOff: (queue: string, err: unknown) => void;
 };
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -106,7 +108,14 @@ export const createWorkerMetrics = (registry: Registry): WorkerMetrics => {
     labelNames: ['action', 'type'],
     registers: [registry],
   });
+  const handoffs = new Counter({
+    name: 'nudge_inline_handoffs_total',
+    help: 'Rule jobs the route step tried to act on itself and handed to their queue instead, by queue and error class',
+    labelNames: ['queue', 'class'],
+    registers: [registry],
+  });
   return {
+    handedOff: (queue, err) => handoffs.inc({ queue, class: errorClass(err) }),
     finished: (queue, outcome, ms) => {
       jobs.inc({ queue, outcome: outcome.outcome, class: classOf(outcome) });
       durations.observe({ queue, outcome: outcome.outcome }, ms / 1000);

@@ -6,7 +6,7 @@ import {
   type WebhookPayload,
 } from '@nudge/livechat';
 import { claimDelivery, LivechatEventJob } from '@nudge/queues';
-import type { CoreIntent, JobOutcome } from '@nudge/rules';
+import type { CoreIntent, InlineOutcome, JobOutcome } from '@nudge/rules';
 import { describeIssues, parseStoredHash, REDIS_TTL_MS, StoredUserType } from '@nudge/runtime';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { queueOf, type WorkerContext } from './context.js';
@@ -105,8 +105,18 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
   for (const intent of plan.core) {
     await applyCoreIntent(ctx, organization, intent);
   }
+  const acted: InlineOutcome[] = [];
   for (const { rule, request } of plan.jobs) {
-    await applyJobRequest(queueOf(ctx, rule), request, ctx.chatJobs);
+    const done = await ctx.inline.tryRun(ctx, rule, organization, request);
+    if (done === undefined) {
+      await applyJobRequest(queueOf(ctx, rule), request, ctx.chatJobs);
+    } else {
+      acted.push(done);
+    }
   }
-  return { outcome: 'routed', intents: plan.intents.map((intent) => intent.kind) };
+  return {
+    outcome: 'routed',
+    intents: plan.intents.map((intent) => intent.kind),
+    ...(acted.length === 0 ? {} : { acted }),
+  };
 };

@@ -21,18 +21,29 @@ export const parseJobData = <T>(job: Job, schema: z.ZodType<T>): T => {
 export const notConfigured = (organizationId: string): JobOutcome =>
   skipped(`organization ${organizationId} is not in the rules file`);
 
-/** What a rule's job may do, for one organization: its settings, LiveChat, its queue. */
-const ruleJobContext = (
+/**
+ * What a rule's job may do, for one organization: its settings, LiveChat, its queue.
+ * `lockWaitMs`: how long acting waits for the chat's lock (default: two LiveChat timeouts).
+ */
+export const ruleJobContext = (
   ctx: WorkerContext,
   rule: AnyRule,
   organization: OrganizationRules,
+  lockWaitMs?: number,
 ): RuleJobContext<unknown> => ({
   organizationId: organization.organizationId,
   botIds: organization.botIds,
   settings: (organization.rules as Record<string, unknown>)[rule.key],
   now: ctx.now,
   actOnce: ({ chatId, threadId }, decide) =>
-    actOnce({ ctx, organization, chatId, threadId, decide }),
+    actOnce({
+      ctx,
+      organization,
+      chatId,
+      threadId,
+      decide,
+      ...(lockWaitMs === undefined ? {} : { lockWaitMs }),
+    }),
   request: (request) => applyJobRequest(queueOf(ctx, rule), request, ctx.chatJobs),
 });
 

@@ -27,6 +27,7 @@ import { Queue, Worker } from 'bullmq';
 import { createBotStatusGate } from './bot-status.js';
 import type { WorkerContext } from './context.js';
 import { createHealthServer } from './health.js';
+import { createInlineActing } from './inline.js';
 import { createLivechatClients } from './livechat-clients.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { createProcessor, type Handler } from './processor.js';
@@ -105,6 +106,12 @@ const createContext = (
   },
 ): WorkerContext => {
   const prefix = layout.keyPrefix;
+  const ruleQueues = new Map(
+    ruleSet.rules.flatMap((rule) => {
+      const queue = queues.get(rule.queue);
+      return queue ? [[rule.key, queue] as const] : [];
+    }),
+  );
   const reportSkippedEvent = createSkippedEventReporter({ registry, log });
   const livechat = createLivechatClients({
     baseUrl: config.LIVECHAT_API_URL,
@@ -121,12 +128,7 @@ const createContext = (
     chatJobs: createChatJobIndex(redis, prefix),
     rules,
     ruleSet,
-    ruleQueues: new Map(
-      ruleSet.rules.flatMap((rule) => {
-        const queue = queues.get(rule.queue);
-        return queue ? [[rule.key, queue] as const] : [];
-      }),
-    ),
+    ruleQueues,
     livechat,
     botStatus: createBotStatusGate({
       redis,
@@ -136,6 +138,18 @@ const createContext = (
         return organization ? livechat.asAccount(organization) : undefined;
       },
       log,
+    }),
+    inline: createInlineActing({
+      enabled: config.WORKER_ACT_INLINE,
+      metrics,
+      queueOf: (rule) => {
+        const queue = ruleQueues.get(rule.key);
+        if (queue === undefined) {
+          throw new Error(`no queue for rule ${rule.key}`);
+        }
+        return queue;
+      },
+      rateLimitMs: config.LIVECHAT_RATE_LIMIT_MS,
     }),
     reportSkippedEvent,
     livechatTimeoutMs: config.LIVECHAT_TIMEOUT_MS,

@@ -161,6 +161,9 @@ const WorkerBaseEnv = z.object({
   WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
   // LiveChat calls per second a reconcile sweep (after an outage) may make.
   RECONCILE_CALLS_PER_SECOND: z.coerce.number().positive().max(100).default(5),
+  // The route step acts on immediate rule jobs itself, handing a job to its rule's queue only
+  // when acting fails (false: every rule job goes through its queue).
+  WORKER_ACT_INLINE: BoolEnv.default(true),
 });
 
 /** The variable setting a rule queue's concurrency: `idle-reply` → CONCURRENCY_IDLE_REPLY. */

@@ -12,6 +12,7 @@ export {
   defineJob,
   defineRule,
   type IdParts,
+  type InlineOutcome,
   type JobOutcome,
   type JobRequest,
   type Rule,

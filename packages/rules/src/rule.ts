@@ -15,7 +15,19 @@ export type JobOutcome =
   | { outcome: 'sent'; botId: string; eventIds: string[] }
   | { outcome: 'skipped'; reason: string }
   | { outcome: 'rescheduled'; reason: string; delayMs: number }
-  | { outcome: 'routed'; intents: string[] };
+  | {
+      outcome: 'routed';
+      intents: string[];
+      /** Rule jobs the route step ran itself (the others went to their rules' queues). */
+      acted?: InlineOutcome[];
+    };
+
+/** A rule job run by the route step: the job its queue would have had, and what it did. */
+export type InlineOutcome = {
+  queue: string;
+  jobId: string;
+  result: Exclude<JobOutcome, { outcome: 'routed' }>;
+};
 
 /** The kind and the parts of an id; the worker hashes them (`hashedId`). */
 export type IdParts = readonly [kind: string, ...parts: string[]];
