@@ -32,6 +32,7 @@ const spawnRedis = async (
     [
       ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', ''],
       ...['--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--hz', '100'],
+      ...['--hash-max-listpack-value', '512'],
       ...['--logfile', ''],
     ],
     // Its own process group: a Ctrl-C reaches the apps, which still need Redis to drain; the

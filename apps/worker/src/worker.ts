@@ -8,8 +8,10 @@ import {
   DEFAULT_JOB_OPTIONS,
   EVENTS_QUEUE,
   type EventProducer,
+  HASH_LISTPACK_VALUE,
   QUEUE_RETENTION,
   RECONCILE_JOB,
+  readHashListpackValue,
   watchConnection,
 } from '@nudge/queues';
 import { type AnyRule, RULE_SET, type RuleSet } from '@nudge/rules';
@@ -289,6 +291,13 @@ export const startWorker = async ({
   const report = await assertQueueRedisPolicy(redis);
   if (report.aofEnabled === false) {
     log.warn('redis runs without AOF: a Redis restart loses queued jobs');
+  }
+  const listpackValue = await readHashListpackValue(redis);
+  if (listpackValue !== undefined && listpackValue < HASH_LISTPACK_VALUE) {
+    log.warn(
+      { hashMaxListpackValue: listpackValue },
+      `redis hash-max-listpack-value is under ${HASH_LISTPACK_VALUE}: each job hash (a pending idle timer) takes ~35 % more memory`,
+    );
   }
 
   const registry = createMetricsRegistry({ service: 'worker' });

@@ -47,6 +47,8 @@ export {
   assertQueueRedisPolicy,
   ClusterModeError,
   EvictionPolicyError,
+  HASH_LISTPACK_VALUE,
   type RedisPolicyReport,
+  readHashListpackValue,
   readRedisPolicy,
 } from './redis-policy.js';

@@ -37,6 +37,24 @@ const readServerPolicy = async (redis: Redis): Promise<ServerPolicy> => {
   };
 };
 
+/** The listpack limit Nudge's job hashes need to stay compact (see README, Redis settings). */
+export const HASH_LISTPACK_VALUE = 512;
+
+/**
+ * `hash-max-listpack-value` (`hash-max-ziplist-value` before Redis 7) of the server a command
+ * reaches, or undefined where CONFIG GET is refused (some managed Redis). A job hash whose
+ * values are all under it is a listpack: a pending idle timer's ~1.0 KB instead of ~1.35 KB.
+ */
+export const readHashListpackValue = async (redis: RedisClient): Promise<number | undefined> => {
+  try {
+    const answer = (await redis.config('GET', 'hash-max-*-value')) as string[];
+    const values = answer.filter((_, i) => i % 2 === 1).map(Number);
+    return values.length > 0 ? Math.max(...values) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /** Resolves once the cluster knows its slots (waiting as long as it takes), rejects if it ends. */
 const clusterReady = (cluster: Cluster): Promise<void> =>
   cluster.status === 'ready'

@@ -19,6 +19,8 @@ export const startRedisContainer = async (): Promise<RedisServer> => {
       'noeviction',
       '--hz',
       '100',
+      '--hash-max-listpack-value',
+      '512',
     ])
     .withExposedPorts(6379)
     .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
