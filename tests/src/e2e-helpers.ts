@@ -88,7 +88,55 @@ export const jobsOfChat = async (
   return jobs.filter((job) => job !== undefined && chatIdOfJob(job) === chatId);
 };
 
-/** Waits for a finished (completed or failed) job of `queue` about `chatId` matching `where`. */
+type Acted = { queue?: unknown; jobId?: unknown; result?: unknown };
+
+/**
+ * The rule jobs of `queue` about `chatId` that the route step ran itself (the worker's
+ * WORKER_ACT_INLINE), read from the completed route jobs' `acted`: each as a finished job
+ * would show it (its would-be id, `returnvalue` the outcome; `inline: true`), no methods.
+ */
+export const inlineRunsOfChat = async (
+  stack: Stack,
+  queue: QueueName,
+  chatId: string,
+): Promise<Job[]> =>
+  (await jobsOfChat(stack, 'livechat-events', chatId, ['completed'])).flatMap((route) => {
+    const acted = outcomeOf(route).acted;
+    return (Array.isArray(acted) ? (acted as Acted[]) : [])
+      .filter((done) => done.queue === queue)
+      .map(
+        (done) =>
+          ({
+            id: String(done.jobId),
+            queueName: queue,
+            returnvalue: done.result,
+            data: route.data,
+            timestamp: route.timestamp,
+            processedOn: route.processedOn,
+            finishedOn: route.finishedOn,
+            attemptsMade: 1,
+            inline: true,
+          }) as unknown as Job,
+      );
+  });
+
+/**
+ * Everything `queue` did about `chatId` so far: its finished jobs, and the runs of its jobs
+ * the route step made itself.
+ */
+export const finishedRunsOfChat = async (
+  stack: Stack,
+  queue: QueueName,
+  chatId: string,
+): Promise<Job[]> => [
+  ...(await jobsOfChat(stack, queue, chatId, ['completed', 'failed'])),
+  ...(await inlineRunsOfChat(stack, queue, chatId)),
+];
+
+/**
+ * Waits for a finished (completed or failed) job of `queue` about `chatId` matching `where`,
+ * or a run of one by the route step (see `inlineRunsOfChat`).
+ */
 export const waitForFinishedJob = (
   stack: Stack,
   queue: QueueName,
@@ -96,10 +144,10 @@ export const waitForFinishedJob = (
   where: (job: Job) => boolean = () => true,
   timeoutMs = 15_000,
 ): Promise<Job> =>
-  waitFor(
-    async () => (await jobsOfChat(stack, queue, chatId, ['completed', 'failed'])).find(where),
-    { timeoutMs, what: `a finished ${queue} job for chat ${chatId}` },
-  );
+  waitFor(async () => (await finishedRunsOfChat(stack, queue, chatId)).find(where), {
+    timeoutMs,
+    what: `a finished ${queue} job for chat ${chatId}`,
+  });
 
 /**
  * Waits until every webhook LiveChat created about `chatId` so far was delivered, and then
@@ -251,12 +299,13 @@ export const failedTagWhisper = async (
   message?: string,
 ): Promise<{ chatId: string; threadId: string; job: Job }> => {
   const { scenario, faults, credentials } = stack.sandbox;
+  // Twice: the route step's own attempt, then the job's in its queue (WORKER_ACT_INLINE).
   const fault = faults.add({
     action: 'send_event',
     mode: 'error',
     errorType: 'validation',
     ...(message === undefined ? {} : { message }),
-    times: 1,
+    times: 2,
   });
   const chat = scenario.openChat({ agentIds: [credentials.agentId] });
   scenario.tag({ chatId: chat.chatId, threadId: chat.threadId, tag: 'refund' });
