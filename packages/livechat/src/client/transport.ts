@@ -288,7 +288,15 @@ const postUnobserved = async (
 ): Promise<Answer> => {
   const { root, version, regionStore, redactor } = context;
   const region = regionStore.get();
-  const timeout = AbortSignal.timeout(timeoutMs);
+  // Not AbortSignal.timeout: its timer lives the whole timeoutMs after the call returned (two
+  // per bot action, thousands pending under load); this one is cleared with the call.
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new DOMException('LiveChat call timed out', 'TimeoutError')),
+    timeoutMs,
+  );
+  timer.unref();
+  const timeout = deadline.signal;
   const details = { action, version };
   let response: HttpAnswer;
   try {
@@ -303,6 +311,8 @@ const postUnobserved = async (
     });
   } catch (err) {
     throw fetchFailure(err, { timeout, signal, timeoutMs }, details, redactor);
+  } finally {
+    clearTimeout(timer);
   }
   logNoticeHeaders(context, response, action);
   return readAnswer(response, details, redactor);
