@@ -192,13 +192,30 @@ export const runDemo = async ({
     await sandbox.tag({ chatId: quiet.chatId, tag: tag ?? 'refund' });
     try {
       const reason = await waitFor(`the skipped job in chat ${quiet.chatId}`, async () => {
-        const canned = queues.find((queue) => queue.name === QUEUE_NAMES.cannedResponses);
-        const jobs = await canned?.getJobs(['completed', 'failed']);
-        const job = jobs?.find(
-          (candidate) => (candidate?.data as { chatId?: string })?.chatId === quiet.chatId,
-        );
-        const outcome = job?.returnvalue as { outcome?: string; reason?: string } | undefined;
-        return outcome?.outcome === 'skipped' ? (outcome.reason ?? 'skipped') : undefined;
+        // The whisper's job ran in the route step (its result is in the route job's `acted`)
+        // or, handed off, in its own queue.
+        const outcomes: unknown[] = [];
+        for (const queue of queues) {
+          const jobs = await queue.getJobs(['completed', 'failed']);
+          for (const job of jobs) {
+            if ((job?.data as { chatId?: string } | undefined)?.chatId !== quiet.chatId) {
+              continue;
+            }
+            const value = job.returnvalue as { acted?: { queue?: string; result?: unknown }[] };
+            if (queue.name === QUEUE_NAMES.cannedResponses) {
+              outcomes.push(value);
+            }
+            for (const done of value?.acted ?? []) {
+              if (done.queue === QUEUE_NAMES.cannedResponses) {
+                outcomes.push(done.result);
+              }
+            }
+          }
+        }
+        const skipped = outcomes.find(
+          (outcome) => (outcome as { outcome?: string } | undefined)?.outcome === 'skipped',
+        ) as { reason?: string } | undefined;
+        return skipped === undefined ? undefined : (skipped.reason ?? 'skipped');
       });
       out(
         `  not accepting chats (chat ${quiet.chatId}): tagged "${tag ?? 'refund'}"; the bot stayed quiet (${reason})`,
