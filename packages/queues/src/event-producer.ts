@@ -7,7 +7,12 @@ import {
   RECONCILE_JOB,
   type ReconcileJob,
 } from './catalog.js';
-import { createChatJobIndex } from './chat-index.js';
+import { type ChatJobEntry, createChatJobIndex } from './chat-index.js';
+
+/** How long webhooks' chat index entries wait to be written together, at most. */
+const INDEX_FLUSH_MS = 50;
+/** Entries written at once whatever the wait. */
+const INDEX_BATCH_MAX = 500;
 
 export type EventProducer = {
   /** Stores one webhook (once per dedupe key); resolves with the job id once Redis has it. */
@@ -56,19 +61,38 @@ export const createEventProducer = ({
   queue.on('error', onError);
   const chatJobs = createChatJobIndex(connection, layout.keyPrefix);
 
+  // The chat index is written apart from the jobs, not before their answer (a missing entry
+  // only hides a job from "find by chat"; a missing job loses a webhook), and in batches: one
+  // script call per INDEX_FLUSH_MS for every webhook meanwhile, rather than one each.
+  let indexing: ChatJobEntry[] = [];
+  let indexTimer: NodeJS.Timeout | undefined;
+  let indexed: Promise<void> = Promise.resolve();
+  const flushIndex = () => {
+    clearTimeout(indexTimer);
+    indexTimer = undefined;
+    const entries = indexing;
+    indexing = [];
+    indexed = chatJobs.add(entries).catch(onError);
+    return indexed;
+  };
+  const index = (entries: ChatJobEntry[]) => {
+    indexing.push(...entries);
+    if (indexing.length >= INDEX_BATCH_MAX) {
+      void flushIndex();
+    } else {
+      indexTimer ??= setTimeout(flushIndex, INDEX_FLUSH_MS);
+    }
+  };
+
   let batch: Pending[] = [];
   const flush = () => {
     const sending = batch;
     batch = [];
-    // Alongside the jobs, not before their answer: a missing index entry only hides a job
-    // from "find by chat"; a missing job loses a webhook.
-    chatJobs
-      .add(
-        sending.flatMap(({ job: { chatId, dedupeKey } }) =>
-          chatId === undefined ? [] : [{ queue: EVENTS_QUEUE, jobId: dedupeKey, chatId }],
-        ),
-      )
-      .catch(onError);
+    index(
+      sending.flatMap(({ job: { chatId, dedupeKey } }) =>
+        chatId === undefined ? [] : [{ queue: EVENTS_QUEUE, jobId: dedupeKey, chatId }],
+      ),
+    );
     const jobs = sending.map(({ job }) => ({
       name: job.envelope.action,
       data: job,
@@ -111,6 +135,9 @@ export const createEventProducer = ({
         attempts: 1,
       });
     },
-    close: () => queue.close(),
+    close: async () => {
+      await Promise.all([flushIndex(), indexed]);
+      await queue.close();
+    },
   };
 };
