@@ -361,6 +361,12 @@ export const startFakeLivechat = async (): Promise<FakeLivechat> => {
 // ───────────────────────────── pipelines ─────────────────────────────
 
 let profiling = false;
+const nudgeWorkerEnv: Record<string, string> = {};
+
+/** A setting for every Nudge worker process started from now on (`--worker-env`). */
+export const setNudgeWorkerEnv = (key: string, value: string): void => {
+  nudgeWorkerEnv[key] = value;
+};
 
 /**
  * Every process started from now on writes a V8 CPU profile into `dir` when it stops (so they
@@ -493,6 +499,7 @@ export const startNudge = async ({
         BENCH_PAT: 'bench-pat',
         WORKER_METRICS_PORT: String(port),
         WORKER_METRICS_HOST: '127.0.0.1',
+        ...nudgeWorkerEnv,
       },
     });
     const metricsUrl = `http://127.0.0.1:${port}`;

@@ -8,6 +8,7 @@ import {
   loadAverage,
   profileProcesses,
   redisVersion,
+  setNudgeWorkerEnv,
   startBenchRedis,
   startFakeLivechat,
 } from './harness.js';
@@ -37,11 +38,17 @@ const { positionals, values } = parseArgs({
     'message-rate': { type: 'string', default: '20' },
     // Write a V8 CPU profile of every measured process into this folder (`--cpu-prof`).
     'cpu-prof': { type: 'string' },
+    // Settings for Nudge's worker processes, e.g. WORKER_ACT_INLINE=false (comma-separated).
+    'worker-env': { type: 'string' },
   },
 });
 
 if (values['cpu-prof'] !== undefined) {
   profileProcesses(resolve(values['cpu-prof']));
+}
+for (const pair of (values['worker-env'] ?? '').split(',').filter(Boolean)) {
+  const [key = '', ...rest] = pair.split('=');
+  setNudgeWorkerEnv(key, rest.join('='));
 }
 
 const rounds = Number(values.rounds);
