@@ -209,21 +209,34 @@ describe.skipIf(missing !== undefined)('on a Redis Cluster of three primaries', 
         });
       }
 
+      // The route step acts on a whisper itself; LiveChat failing its first call hands it to
+      // its rule's queue instead (retried there). One refused call each, in turn: the tag's
+      // whisper and the rating's reaction are jobs of their queues, on their own slots.
       const { agentId } = running.sandbox.credentials;
-      const { chatId, threadId } = running.sandbox.scenario.openChat({ agentIds: [agentId] });
-      running.sandbox.scenario.tag({ chatId, threadId, tag: 'refund' });
+      const { faults, scenario } = running.sandbox;
+      const { chatId, threadId } = scenario.openChat({ agentIds: [agentId] });
+      faults.add({ action: 'send_event', mode: 'error', errorType: 'internal', times: 1 });
+      scenario.tag({ chatId, threadId, tag: 'refund' });
       await waitForBotEventsIn(running, chatId, PREFIX.tag);
-      // Webhooks (livechat-events) and the whisper (canned-responses): two queues, two slots.
+      faults.add({ action: 'send_event', mode: 'error', errorType: 'internal', times: 1 });
+      scenario.rate({ chatId, score: 1 });
+      await waitForBotEventsIn(running, chatId, PREFIX.rating);
+      // Webhooks (livechat-events), the whisper (canned-responses) and the reaction
+      // (rating-reactions): three queues, three slots.
       const queues = await waitFor(
         async () => {
           const page = await (await fetch(`${url}/chats?chat=${chatId}`)).text();
           const rows = [...page.matchAll(/<tr data-queue="([^"]*)"[^>]*data-state="([^"]*)"/g)];
-          const done = rows.length >= 3 && rows.every(([, , state]) => state === 'completed');
-          return done ? new Set(rows.map(([, queue]) => queue)) : undefined;
+          const found = new Set(rows.map(([, queue]) => queue));
+          const done =
+            found.has('canned-responses') &&
+            found.has('rating-reactions') &&
+            rows.every(([, , state]) => state === 'completed');
+          return done ? found : undefined;
         },
         { what: `every job of chat ${chatId} completed on its page` },
       );
-      expect(queues).toEqual(new Set(['livechat-events', 'canned-responses']));
+      expect(queues).toEqual(new Set(['livechat-events', 'canned-responses', 'rating-reactions']));
       const metrics = await (await fetch(`${url}/metrics`)).text();
       for (const queue of QUEUES) {
         const completed = metricSample(metrics, 'nudge_queue_jobs', { queue, state: 'completed' });

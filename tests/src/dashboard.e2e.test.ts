@@ -168,22 +168,31 @@ describe('dashboard', () => {
       async () => {
         const page = await operator.request(`/chats?chat=${encodeURIComponent(chat.chatId)}`);
         const found = rowsOf(await page.text());
-        // The webhooks (incoming_chat, the tag), the whisper and the idle nudge, all done.
-        return found.length >= 4 && found.every((row) => row.state === 'completed')
-          ? found
-          : undefined;
+        // The webhooks (the tag's among them, its route step having sent the whisper itself)
+        // and the idle nudge, all done.
+        const done =
+          found.some(
+            (row) => row.queue === 'livechat-events' && row.why.includes('canned-responses'),
+          ) && found.some((row) => row.queue === 'idle-reply');
+        return done && found.every((row) => row.state === 'completed') ? found : undefined;
       },
       { what: `every job of chat ${chat.chatId} completed on its page` },
     );
+    // Two queues: the whisper ran in the tag's route step, so its queue holds no job of the chat.
     const queues = new Set(rows.map((row) => row.queue));
-    expect(queues).toEqual(new Set(['livechat-events', 'canned-responses', 'idle-reply']));
+    expect(queues).toEqual(new Set(['livechat-events', 'idle-reply']));
     expect(rows.filter((row) => row.queue === 'livechat-events').map((row) => row.why)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^routed: /)]),
     );
-    const canned = rows.find((row) => row.queue === 'canned-responses');
+    expect(rows.find((row) => row.queue === 'idle-reply')?.why).toMatch(/^sent: event \S+$/);
+    // What the whisper did, on its route job's row under the rule's queue's name.
+    const tagged = rows.filter((row) => row.why.startsWith('routed: suggest-for-tag'));
+    expect(tagged, JSON.stringify(rows)).toHaveLength(1);
     // The event id it names is the whisper LiveChat holds in the chat.
-    const eventId = /^sent: event (\S+)$/.exec(canned?.why ?? '')?.[1];
-    expect(eventId, canned?.why).toBeDefined();
+    const eventId = /^routed: suggest-for-tag; canned-responses sent: event (\S+)$/.exec(
+      tagged[0]?.why ?? '',
+    )?.[1];
+    expect(eventId, tagged[0]?.why).toBeDefined();
     expect(
       findObject(
         stack.sandbox.scenario.getChat({ chatId: chat.chatId }),
@@ -245,16 +254,28 @@ describe('dashboard', () => {
     });
     expect(await stack.queue('canned-responses').isPaused()).toBe(false);
 
-    // A completed job is not retried; a failed one is, once.
+    // A completed job is not retried; a failed one is, once. (The tag's whisper runs in its
+    // route step, so the completed job here is that route job, of livechat-events.)
     const { agentId } = stack.sandbox.credentials;
     const done = stack.sandbox.scenario.openChat({ agentIds: [agentId] });
     stack.sandbox.scenario.tag({ chatId: done.chatId, threadId: done.threadId, tag: 'refund' });
-    const completed = await waitForFinishedJob(stack, 'canned-responses', done.chatId);
+    await waitForBotEventsIn(stack, done.chatId, PREFIX.tag);
+    const completed = await waitForFinishedJob(
+      stack,
+      'livechat-events',
+      done.chatId,
+      (job) => job.name === 'thread_tagged',
+    );
+    expect(await completed.getState()).toBe('completed');
     const again = await operator.request(
-      `/queues/api/queues/canned-responses/${encodeURIComponent(completed.id ?? '')}/retry`,
+      `/queues/api/queues/livechat-events/${encodeURIComponent(completed.id ?? '')}/retry`,
       { method: 'PUT', csrf: true },
     );
     expect(again.status).toBe(400);
+    expect(await again.json()).toEqual({ error: 'only failed jobs can be retried' });
+    const untouched = await stack.queue('livechat-events').getJob(completed.id ?? '');
+    expect(await untouched?.getState()).toBe('completed');
+    expect(untouched?.finishedOn).toBe(completed.finishedOn);
 
     const { chatId: refusedChat, job: failed } = await failedTagWhisper(stack);
     expect(await failed.isFailed()).toBe(true);

@@ -94,6 +94,7 @@ type Acted = { queue?: unknown; jobId?: unknown; result?: unknown };
  * The rule jobs of `queue` about `chatId` that the route step ran itself (the worker's
  * WORKER_ACT_INLINE), read from the completed route jobs' `acted`: each as a finished job
  * would show it (its would-be id, `returnvalue` the outcome; `inline: true`), no methods.
+ * `data` is the route job's (the webhook it routed); `routeJobId` names that route job.
  */
 export const inlineRunsOfChat = async (
   stack: Stack,
@@ -116,9 +117,45 @@ export const inlineRunsOfChat = async (
             finishedOn: route.finishedOn,
             attemptsMade: 1,
             inline: true,
+            routeJobId: route.id,
           }) as unknown as Job,
       );
   });
+
+/** A run the route step made itself (see `inlineRunsOfChat`), not a job of the rule's queue. */
+export const isInlineRun = (job: Job): boolean => (job as { inline?: unknown }).inline === true;
+
+/**
+ * The event a rule job is about: its data's `eventId`; for a run the route step made itself
+ * (whose data is the route job's), the event of the webhook that route job handled.
+ */
+export const eventIdOfRun = (job: Job): string | undefined => {
+  const data = (job.data ?? {}) as { eventId?: unknown; envelope?: Envelope };
+  if (isInlineRun(job)) {
+    return data.envelope === undefined ? undefined : eventIdOfEnvelope(data.envelope);
+  }
+  return typeof data.eventId === 'string' ? data.eventId : undefined;
+};
+
+/**
+ * What retention does to a finished run: removes its job, or for a run the route step made
+ * itself, the route job whose `acted` records it.
+ */
+export const removeFinishedRun = async (stack: Stack, run: Job): Promise<void> => {
+  if (!isInlineRun(run)) {
+    await run.remove();
+    return;
+  }
+  const { routeJobId } = run as { routeJobId?: unknown };
+  const route =
+    typeof routeJobId === 'string'
+      ? await stack.queue('livechat-events').getJob(routeJobId)
+      : undefined;
+  if (route === undefined) {
+    throw new Error(`no route job ${String(routeJobId)} for the inline run ${String(run.id)}`);
+  }
+  await route.remove();
+};
 
 /**
  * Everything `queue` did about `chatId` so far: its finished jobs, and the runs of its jobs

@@ -13,6 +13,7 @@ import {
   type RoutedWebhook,
   RULES,
 } from '@nudge/rules';
+import { hashedId } from '@nudge/runtime';
 import { createLogger } from '@nudge/telemetry';
 import { type RunningWorker, startWorker } from '@nudge/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -20,6 +21,7 @@ import { z } from 'zod';
 import {
   botEventsIn,
   chatEventsWithCustomId,
+  isInlineRun,
   outcomeOf,
   routedTo,
   waitForBotEventsIn,
@@ -135,8 +137,11 @@ describe('a fourth rule registered from a test', () => {
     // The route step asked for it next to the registry's rules' intents.
     const [routed] = await waitForRouted(stack, chatId, 1, routedTo('welcome-customer'));
     expect(routed && outcomeOf(routed).intents).toContain('schedule-idle-reply');
+    // Its greet job, due at once, was run by the route step itself (WORKER_ACT_INLINE): the
+    // run carries the id the job would have had in the rule's own queue.
     const job = await waitForFinishedJob(stack, 'welcome', chatId);
-    expect(job.name).toBe('greet');
+    expect(isInlineRun(job)).toBe(true);
+    expect(job.id).toBe(hashedId('welcome', stack.organizationId, chatId, threadId));
     expect(outcomeOf(job)).toMatchObject({ outcome: 'sent', botId: stack.botId });
 
     // The customer writes again in the same thread: routed again, welcomed no second time.
@@ -149,5 +154,25 @@ describe('a fourth rule registered from a test', () => {
     const [held] = chatEventsWithCustomId(stack, chatId, WELCOME_ID.prefix);
     expect(chatEventsWithCustomId(stack, chatId, WELCOME_ID.prefix)).toHaveLength(1);
     expect(held?.text).toBe(WELCOME_TEXT);
+
+    // When the route step can't act (LiveChat fails its call), the greet job goes to the
+    // rule's own queue, with the same id, and is run there: still one welcome. (First the
+    // first chat's idle timer has its turn, so the refused send is the greeting's.)
+    await waitUntilSettled(stack, ['idle-reply'], chatId);
+    stack.sandbox.faults.add({
+      action: 'send_event',
+      mode: 'error',
+      errorType: 'internal',
+      times: 1,
+    });
+    const other = stack.sandbox.scenario.openChat({ message: 'Hello?' });
+    const queued = await waitForFinishedJob(stack, 'welcome', other.chatId);
+    expect(isInlineRun(queued)).toBe(false);
+    expect(queued.name).toBe('greet');
+    expect(queued.id).toBe(hashedId('welcome', stack.organizationId, other.chatId, other.threadId));
+    expect(outcomeOf(queued)).toMatchObject({ outcome: 'sent', botId: stack.botId });
+    await waitUntilSettled(stack, ['livechat-events', 'welcome'], other.chatId);
+    expect(botEventsIn(stack, other.chatId, WELCOME_ID.prefix)).toHaveLength(1);
+    expect(chatEventsWithCustomId(stack, other.chatId, WELCOME_ID.prefix)).toHaveLength(1);
   });
 });

@@ -1,3 +1,4 @@
+import { hashedId } from '@nudge/runtime';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import {
@@ -7,11 +8,14 @@ import {
   createdAtOf,
   elapse,
   eventIdOfEnvelope,
+  eventIdOfRun,
+  finishedRunsOfChat,
   forwardOk,
   jobsOfChat,
   only,
   outcomeOf,
   PREFIX,
+  removeFinishedRun,
   waitForBotEventsIn,
   waitForFinishedJob,
   waitForRouted,
@@ -138,7 +142,7 @@ describe.concurrent('late webhooks: canned responses and ratings', () => {
     const asked = stack.sandbox.scenario.customerMessage({ chatId, text: 'Where is my order?' });
     await forwardOk(stack, await messageWebhook(chatId, said.eventId));
     const early = await waitForFinishedJob(stack, 'canned-responses', chatId);
-    expect(early.data.eventId).toBe(said.eventId);
+    expect(eventIdOfRun(early)).toBe(said.eventId);
     expect(outcomeOf(early)).toEqual({ outcome: 'skipped', reason: 'not a customer message' });
     expect(botEventsIn(stack, chatId)).toEqual([]);
 
@@ -172,8 +176,10 @@ describe.concurrent('late webhooks: canned responses and ratings', () => {
     await waitForBotEventsIn(stack, chatId, PREFIX.rating);
     const first = await waitForFinishedJob(stack, 'rating-reactions', chatId);
     expect(outcomeOf(first).outcome).toBe('sent');
-    // Retention removed the finished job; the system message's webhook comes only now.
-    await first.remove();
+    // Retention removed the finished job (or, run by the route step, the route job recording
+    // it); the system message's webhook comes only now.
+    await removeFinishedRun(stack, first);
+    expect(await finishedRunsOfChat(stack, 'rating-reactions', chatId)).toEqual([]);
     await forwardOk(stack, await messageWebhook(chatId, eventIds[0] ?? ''));
 
     const second = await waitForFinishedJob(stack, 'rating-reactions', chatId);
@@ -187,7 +193,7 @@ describe.concurrent('duplicate and malformed webhooks', () => {
   it('the same webhook 3× at once, and again after it was handled: one whisper', async ({
     expect,
   }) => {
-    const { chatId } = await openQuietChat();
+    const { chatId, threadId } = await openQuietChat();
     stack.sandbox.scenario.tag({ chatId, tag: 'refund' });
     const tagged = await capturedWebhook(stack, 'thread_tagged', chatId);
 
@@ -196,10 +202,26 @@ describe.concurrent('duplicate and malformed webhooks', () => {
     await waitForBotEventsIn(stack, chatId, PREFIX.tag);
     const isTagged = (job: Job) => job.name === 'thread_tagged';
     const route = only(await waitForRouted(stack, chatId, 1, isTagged), 'stored copy');
-    expect(outcomeOf(route)).toEqual({ outcome: 'routed', intents: ['suggest-for-tag'] });
+    // The stored copy's route step sent the whisper itself, as the rule's job would have.
+    const [whisper] = chatEventsWithCustomId(stack, chatId, PREFIX.tag);
+    const tagJobId = hashedId('tag', stack.organizationId, chatId, threadId, 'refund');
+    expect(outcomeOf(route)).toEqual({
+      outcome: 'routed',
+      intents: ['suggest-for-tag'],
+      acted: [
+        {
+          queue: 'canned-responses',
+          jobId: tagJobId,
+          result: { outcome: 'sent', botId: stack.botId, eventIds: [whisper?.id] },
+        },
+      ],
+    });
 
     // Again after it completed: the stored job is not run again.
     await waitUntilSettled(stack, ['livechat-events', 'canned-responses'], chatId);
+    // One run of the rule: that one.
+    const runs = await finishedRunsOfChat(stack, 'canned-responses', chatId);
+    expect(only(runs, 'run of the tag rule').id).toBe(tagJobId);
     await forwardOk(stack, tagged);
     const retained = only(await waitForRouted(stack, chatId, 1, isTagged), 'stored copy');
     expect(retained.finishedOn).toBe(route.finishedOn);
@@ -215,7 +237,9 @@ describe.concurrent('duplicate and malformed webhooks', () => {
     await waitUntilSettled(stack, ['livechat-events', 'canned-responses'], chatId);
     expect(botEventsIn(stack, chatId)).toHaveLength(1);
     expect(chatEventsWithCustomId(stack, chatId)).toHaveLength(1);
-    expect(await jobsOfChat(stack, 'canned-responses', chatId)).toHaveLength(1);
+    // No run of the rule but that one: the late copy acted on nothing (its outcome above), and
+    // the rule's queue never had a job of the chat.
+    expect(await jobsOfChat(stack, 'canned-responses', chatId)).toEqual([]);
   });
 
   it('a payload that fails its schema fails the route job visibly, without retries', async ({

@@ -2,7 +2,16 @@ import { runReplay } from '@nudge/cli';
 import { waitFor } from '@nudge/testing';
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { botEventsIn, outcomeOf, PREFIX, runCli, waitForFinishedJob } from './e2e-helpers.js';
+import {
+  botEventsIn,
+  failedTagWhisper,
+  outcomeOf,
+  PREFIX,
+  routedTo,
+  runCli,
+  waitForFinishedJob,
+  waitForRouted,
+} from './e2e-helpers.js';
 import { type Stack, startStack } from './stack.js';
 
 // `nudge replay` over real failed jobs: each filter and --dry-run, the CLI itself, and a job
@@ -29,8 +38,14 @@ const completed = (queue: string, id: string | undefined): Promise<Job> =>
     { what: `job ${id} of ${queue} to complete` },
   );
 
-const failOnce = (action: string, errorType: string) =>
-  stack.sandbox.faults.add({ action, mode: 'error', errorType, times: 1 });
+/** LiveChat refuses the next `times` calls of `action` (every one until removed: no `times`). */
+const fail = (action: string, errorType: string, times?: number) =>
+  stack.sandbox.faults.add({
+    action,
+    mode: 'error',
+    errorType,
+    ...(times === undefined ? {} : { times }),
+  });
 
 beforeAll(async () => {
   stack = await startStack({ sharedRedisUrl: inject('redisUrl') });
@@ -38,25 +53,28 @@ beforeAll(async () => {
   agentId = stack.sandbox.credentials.agentId;
   const { scenario } = stack.sandbox;
 
-  failOnce('send_event', 'validation');
-  const refused = scenario.openChat({ agentIds: [agentId] });
-  scenario.tag({ chatId: refused.chatId, threadId: refused.threadId, tag: 'refund' });
-  await waitForFinishedJob(stack, 'canned-responses', refused.chatId, isFailed);
-  chats.refused = refused.chatId;
+  // Refused twice: the route step's own attempt (which hands the job to its queue), then the
+  // job's in its queue, which fails (not retryable).
+  chats.refused = (await failedTagWhisper(stack)).chatId;
 
-  failOnce('send_event', 'authorization');
+  // Both rating signals ask for the reaction, and each route step tries it before handing it
+  // to its queue: LiveChat refuses them all until both were routed and the job failed.
+  const authorization = fail('send_event', 'authorization');
   const rating = scenario.openChat({ agentIds: [agentId] });
   scenario.rate({ chatId: rating.chatId, score: 1 });
+  await waitForRouted(stack, rating.chatId, 2, routedTo('react-to-rating'));
   await waitForFinishedJob(stack, 'rating-reactions', rating.chatId, isFailed);
+  stack.sandbox.faults.remove(authorization.id);
   chats.rating = rating.chatId;
 
-  // LiveChat stores the whisper but its answer never arrives (the call times out, a retry
-  // follows); the retry's get_chat is refused: the job fails though the message exists.
+  // LiveChat stores the whisper but its answer never arrives (the route step's call times
+  // out; it hands the job to its queue); the queued attempt's get_chat is refused: the job
+  // fails though the message exists.
   const hold = stack.sandbox.faults.add({ action: 'send_event', mode: 'hold', times: 1 });
   const sent = scenario.openChat({ agentIds: [agentId] });
   scenario.tag({ chatId: sent.chatId, threadId: sent.threadId, tag: 'refund' });
   await waitFor(() => (stack.sandbox.faults.list().find((f) => f.id === hold.id)?.hits ?? 0) > 0);
-  failOnce('get_chat', 'validation');
+  fail('get_chat', 'validation', 1);
   await waitForFinishedJob(stack, 'canned-responses', sent.chatId, isFailed);
   stack.sandbox.faults.clear();
   chats.sent = sent.chatId;

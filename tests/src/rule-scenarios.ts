@@ -4,6 +4,7 @@ import {
   chatEventsWithCustomId,
   createdAtOf,
   elapse,
+  eventIdOfRun,
   jobsOfChat,
   only,
   outcomeOf,
@@ -217,7 +218,7 @@ export const describeRuleScenarios = (start: () => Promise<Stack>): (() => Stack
         stack,
         'canned-responses',
         chatId,
-        (job) => job.data.eventId === again.eventId,
+        (job) => eventIdOfRun(job) === again.eventId,
       );
       expect(outcomeOf(second)).toEqual({ outcome: 'skipped', reason: 'already sent' });
       // Both messages were routed, each asking for the keyword's suggestions, and all ran.

@@ -87,16 +87,24 @@ describe('worker health and metrics', () => {
         outcome: 'failed',
       }),
     ).toBe(1);
+    // The refused whisper was tried twice: by the route step, which handed it to its queue,
+    // then by its job there, which failed (counted once, above).
+    expect(
+      metricSample(text, 'nudge_inline_handoffs_total', {
+        queue: 'canned-responses',
+        class: 'livechat_validation',
+      }),
+    ).toBe(1);
     expect(
       metricSample(text, 'nudge_livechat_call_errors_total', {
         action: 'send_event',
         type: 'validation',
       }),
-    ).toBe(1);
-    // The tag whisper, the idle nudge and the refused one.
+    ).toBe(2);
+    // The tag whisper, the idle nudge and the refused one's two attempts.
     expect(
       metricSample(text, 'nudge_livechat_call_duration_seconds_count', { action: 'send_event' }),
-    ).toBe(3);
+    ).toBe(4);
     expect(metricSample(text, 'nudge_timer_lateness_seconds_count', { queue: 'idle-reply' })).toBe(
       1,
     );
