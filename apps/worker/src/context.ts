@@ -1,13 +1,23 @@
-import type { NudgeRules } from '@nudge/config';
+import type { NudgeRules, OrganizationRules } from '@nudge/config';
 import type { ChatJobIndex, LivechatEventJob } from '@nudge/queues';
-import type { AnyRule, JobOutcome, RuleSet } from '@nudge/rules';
+import type { AnyRule, InlineOutcome, JobOutcome, JobRequest, RuleSet } from '@nudge/rules';
 import type { RedisClient, RedisKeys } from '@nudge/runtime';
 import type { Logger } from '@nudge/telemetry';
 import type { Queue } from 'bullmq';
 import type { BotStatusGate } from './bot-status.js';
-import type { InlineActing } from './inline.js';
 import type { LivechatClients } from './livechat-clients.js';
 import type { SkippedEventReporter } from './skipped-events.js';
+
+/** The route step acting on rule jobs due at once itself (`inline.ts`). */
+export type InlineActing = {
+  /** Runs `request` now: its outcome, or undefined when it must go to its queue instead. */
+  tryRun: (
+    ctx: WorkerContext,
+    rule: AnyRule,
+    organization: OrganizationRules,
+    request: JobRequest,
+  ) => Promise<InlineOutcome | undefined>;
+};
 
 /** What every processor may use; built once by `startWorker`. */
 export type WorkerContext = {

@@ -1,9 +1,8 @@
-import type { OrganizationRules } from '@nudge/config';
 import { LivechatRateLimitedError, LivechatRetryableError } from '@nudge/livechat';
-import type { AnyRule, InlineOutcome, JobRequest } from '@nudge/rules';
+import type { AnyRule } from '@nudge/rules';
 import { hashedId } from '@nudge/runtime';
 import type { Queue } from 'bullmq';
-import type { WorkerContext } from './context.js';
+import type { InlineActing } from './context.js';
 import type { WorkerMetrics } from './metrics.js';
 import { ruleJobContext } from './rule-jobs.js';
 
@@ -14,22 +13,12 @@ import { ruleJobContext } from './rule-jobs.js';
  * latency). The rule's queue stays the retry path: a job that fails here is added to it as it
  * would have been (same id, same data), and retries, backs off, fails visibly and replays
  * there exactly as before. Acting once is guarded the same either way (the chat lock, the
- * thread's custom_ids, the sent markers), so a route job re-run after a crash acts no twice.
+ * thread's custom_ids, the sent markers), so a route job re-run after a crash does not act twice.
  *
  * Isolation is kept by stepping aside: a rule whose LiveChat calls failed for a retryable
  * reason (timeouts, 5xx, rate limits) goes through its queue for a while, so a slow LiveChat
  * holds up the rule's queue, not the route step (and with it every idle timer's start).
  */
-export type InlineActing = {
-  /** Runs `request` now: its outcome, or undefined when it must go to its queue instead. */
-  tryRun: (
-    ctx: WorkerContext,
-    rule: AnyRule,
-    organization: OrganizationRules,
-    request: JobRequest,
-  ) => Promise<InlineOutcome | undefined>;
-};
-
 type CreateInlineActingOptions = {
   /** False: every rule job goes through its queue (WORKER_ACT_INLINE=false). */
   enabled: boolean;
