@@ -10,8 +10,11 @@ type CreateProcessorOptions = {
   /** Job name → handler (the events queue routes every action with one handler: `*`). */
   handlers: Readonly<Record<string, Handler>>;
   ctx: WorkerContext;
-  /** Pauses the processor's queue for every worker (BullMQ `Queue.rateLimit`). */
-  rateLimit: (ms: number) => Promise<void>;
+  /**
+   * Pauses the processor's queue for every worker (BullMQ `Queue.rateLimit`); without it (the
+   * webhooks' queue, which must not stop routing) a rate limit is a failed attempt like another.
+   */
+  rateLimit?: (ms: number) => Promise<void>;
   /** Pause when LiveChat rate-limits without saying for how long. */
   rateLimitMs: number;
   metrics: WorkerMetrics;
@@ -43,7 +46,7 @@ export const createProcessor =
       return outcome;
     } catch (err) {
       metrics.failed(job.queueName, err, Date.now() - started);
-      if (err instanceof LivechatRateLimitedError) {
+      if (err instanceof LivechatRateLimitedError && rateLimit !== undefined) {
         const pauseMs = err.retryAfterMs ?? rateLimitMs;
         log.warn({ pauseMs, action: err.action }, 'LiveChat rate limit: pausing the queue');
         await rateLimit(pauseMs);

@@ -189,7 +189,9 @@ const createQueueWorker = (
     createProcessor({
       handlers,
       ctx,
-      rateLimit: (ms) => queue.rateLimit(ms),
+      // Only rule queues pause for LiveChat's rate limits (the route step hands a rate-limited
+      // job to its rule's queue and pauses that queue itself).
+      ...(rule === undefined ? {} : { rateLimit: (ms: number) => queue.rateLimit(ms) }),
       rateLimitMs: config.LIVECHAT_RATE_LIMIT_MS,
       metrics,
     }),
@@ -205,8 +207,9 @@ const createQueueWorker = (
       maxStartedAttempts: DEFAULT_JOB_OPTIONS.attempts + 2,
       // BullMQ honours a queue-wide pause (too_many_requests → Queue.rateLimit) only when
       // the worker has a limiter; this one is far above anything LiveChat allows, so it only
-      // switches that mechanism on.
-      limiter: { max: 10_000, duration: 1_000 },
+      // switches that mechanism on. Not on the webhooks' queue, which never pauses: a limiter
+      // costs three Redis commands per job taken.
+      ...(rule === undefined ? {} : { limiter: { max: 10_000, duration: 1_000 } }),
       autorun: false,
     },
   );
