@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { createServer, request } from 'node:http';
 import type { Sandbox } from '@nudge/livechat-sandbox';
-import { QUEUE_NAMES } from '@nudge/queues';
+import { QUEUE_NAMES, type QueueName } from '@nudge/queues';
 import { customIdFor } from '@nudge/rules';
 import { type NodeProcess, waitFor } from '@nudge/testing';
+import { finishedRunsOfChat, jobsOfChat } from '@nudge/tests/e2e-helpers';
 import type { Stack } from '@nudge/tests/stack';
 import type { Job, Queue } from 'bullmq';
 
@@ -141,6 +142,90 @@ export const waitForOnlyJobCompleted = (queue: Queue, timeoutMs: number) =>
     },
     { timeoutMs, intervalMs: 100, what: `the one ${queue.name} job to complete` },
   );
+
+/**
+ * How a row's workers act on a rule job due at once (a tag's whisper): in the route step that
+ * asked for it (the default), or through the rule's own queue (`WORKER_ACT_INLINE=false`).
+ * A worker dying while it acts leaves the route job (`livechat-events`) stalled in the first
+ * case, the rule's job (`canned-responses`) in the second: rows that are about a stalled job's
+ * recovery run both.
+ */
+export const ACTING = [
+  { acting: 'in the route step', inline: true, env: {} },
+  { acting: 'through the rule queue', inline: false, env: { WORKER_ACT_INLINE: 'false' } },
+] as const;
+
+export type Acting = (typeof ACTING)[number];
+
+/**
+ * Waits until the route job (`livechat-events`) of the `action` webhook about `chatId` is the
+ * only one and completed; returns it fresh.
+ */
+export const waitForOnlyRouteJobCompleted = (
+  stack: Stack,
+  chatId: string,
+  action: string,
+  timeoutMs: number,
+) =>
+  waitFor(
+    async () => {
+      const jobs = (await jobsOfChat(stack, QUEUE_NAMES.livechatEvents, chatId)).filter(
+        (job) => job.name === action,
+      );
+      const [job] = jobs;
+      return jobs.length === 1 && job && (await job.getState()) === 'completed'
+        ? reload(stack.queue(QUEUE_NAMES.livechatEvents), job)
+        : undefined;
+    },
+    {
+      timeoutMs,
+      intervalMs: 100,
+      what: `the one ${action} route job of chat ${chatId} to complete`,
+    },
+  );
+
+/**
+ * Waits until the job of `queue` about `chatId` ran exactly once to completion, in its queue
+ * or in a route step (`inlineRunsOfChat`: `inline: true`, no methods), and nothing of that
+ * queue about the chat is pending or failed; returns that run.
+ */
+export const waitForOnlyRun = (stack: Stack, queue: QueueName, chatId: string, timeoutMs: number) =>
+  waitFor(
+    async () => {
+      const others = await jobsOfChat(stack, queue, chatId, [
+        'active',
+        'waiting',
+        'delayed',
+        'prioritized',
+        'waiting-children',
+        'failed',
+      ]);
+      const runs = await finishedRunsOfChat(stack, queue, chatId);
+      return others.length === 0 && runs.length === 1 ? runs[0] : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: `one finished run of the ${queue} job of chat ${chatId}` },
+  );
+
+/**
+ * The tag job of `chatId` recovered after the worker acting on it died (killed, frozen, cut
+ * off, forced out): the job that stalled (the route job, or the rule's job through its queue)
+ * is completed, stalled once and re-run, and the whisper was run once to completion (inline in
+ * the re-run, or by the rule's queue it was handed to); returns that run, and the stalled job.
+ */
+export const waitForRecoveredTagJob = async (
+  stack: Stack,
+  { inline }: Acting,
+  chatId: string,
+  timeoutMs: number,
+): Promise<{ stalled: Job; run: Job }> => {
+  if (!inline) {
+    const job = await waitForOnlyJobCompleted(stack.queue(QUEUE_NAMES.cannedResponses), timeoutMs);
+    return { stalled: job, run: job };
+  }
+  const stalled = await waitForOnlyRouteJobCompleted(stack, chatId, 'thread_tagged', timeoutMs);
+  const run = await waitForOnlyRun(stack, QUEUE_NAMES.cannedResponses, chatId, timeoutMs);
+  return { stalled, run };
+};
 
 /** The custom_id of a send_event request. */
 export const customIdOf = (request: unknown): string =>

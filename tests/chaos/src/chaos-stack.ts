@@ -140,7 +140,9 @@ export const startChaosStack = async ({
   const monitor = startActiveMonitor({
     queues: Object.values(QUEUE_NAMES).map((name) => stack.queue(name)),
     // The longest a job may legitimately run: waiting for its chat's turn (2 LiveChat
-    // timeouts), then three or four LiveChat calls.
+    // timeouts; a route job acting on a whisper itself waits 1 s at most, INLINE_LOCK_WAIT_MS,
+    // then hands it to its queue), then three or four LiveChat calls. Route jobs are watched
+    // like any other: acting in the route step, they are the jobs a dead worker leaves active.
     boundMs: lockDurationMs + stalledIntervalMs + 6 * Number(stack.workerEnv.LIVECHAT_TIMEOUT_MS),
   });
   const oneRedis = stack.redis;

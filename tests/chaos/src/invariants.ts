@@ -10,7 +10,8 @@ import { type Census, takeCensus } from './redis-census.js';
 // 1. every webhook answered 200 was stored, and leads to exactly one bot message per (event,
 //    rule), or to a failed job of that rule in that chat, with a readable reason;
 // 2. nothing of a webhook that was never answered 200 was stored (so it can't be acted on);
-// 3. no job stayed active longer than lockDuration + stalledInterval + what a job may take;
+// 3. no job stayed active longer than lockDuration + stalledInterval + what a job may take
+//    (route jobs included: they act on rule jobs due at once themselves, WORKER_ACT_INLINE);
 // 4. after the drain, Redis holds the queues' structure, retained jobs and expiring keys, and
 //    nothing else; its memory is what those keys take, give or take a little;
 // 6. every process is alive unless the row stopped it, and ready (/readyz) again.
@@ -282,6 +283,10 @@ export const checkInvariants = async (
       .map((job) => `failed without a reason: ${job.queue} ${job.id}`),
   );
   if (expectations.actions) {
+    // Counted in LiveChat (custom_ids), not in jobs: a rule job run by its route step leaves no
+    // job of its own. One that failed there was handed to its rule's queue (same id and data),
+    // and fails, if it does, in that queue: "a failed job of that rule" holds either way. A
+    // failed route job explains no missing message.
     const expected = expectations.actions;
     for (const [customId, { queue, chatId }] of expected) {
       const sends = sent.get(customId) ?? 0;

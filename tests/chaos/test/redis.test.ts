@@ -4,12 +4,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { QUEUE_RETENTION } from '@nudge/queues';
 import { customIdFor } from '@nudge/rules';
 import { waitFor } from '@nudge/testing';
+import { finishedRunsOfChat } from '@nudge/tests/e2e-helpers';
 import { describe, expect, it } from 'vitest';
 import {
+  ACTING,
   failedCounts,
   sendsPerCustomId,
   tagCustomId,
   waitForDrained,
+  waitForRecoveredTagJob,
   workerThatCalled,
 } from '../src/chaos-helpers.js';
 import { type ChaosStack, QUEUE_NAMES } from '../src/chaos-stack.js';
@@ -30,14 +33,21 @@ const waitForIngestReady = (stack: ChaosStack) =>
     what: 'ingest ready again',
   });
 
-describe('Redis restart (R1, R2)', () => {
+// The jobs waiting at the kill are the tags' route jobs acting on the whispers (the default),
+// or (WORKER_ACT_INLINE=false) the canned-responses jobs the route step queued: both runs.
+describe.each(ACTING)('Redis restart (R1, R2), acting $acting', (acting) => {
   it('killed with jobs waiting and delayed: workers reconnect on their own and every action happens once', async () => {
     const CHATS = 8;
     const OUTAGE_MS = 7_000; // longer than BullMQ's drainDelay (5 s) + 1 s: the #4585 case
-    // One canned-responses job at a time per worker, each slowed by get_chat: most wait.
+    // One job acting on a whisper at a time per worker, each slowed by get_chat: most wait.
     const stack = await rows.start({
       workers: 2,
-      workerEnv: { CONCURRENCY_CANNED_RESPONSES: '1' },
+      workerEnv: {
+        ...(acting.inline
+          ? { CONCURRENCY_LIVECHAT_EVENTS: '1' }
+          : { CONCURRENCY_CANNED_RESPONSES: '1' }),
+        ...acting.env,
+      },
     });
     const { redisServer, chaosWorkers: workers } = stack;
     // Nothing acknowledged may be lost to the AOF's fsync window: this test is about the
@@ -52,20 +62,33 @@ describe('Redis restart (R1, R2)', () => {
       stack.sandbox.scenario.tag({ chatId, tag: 'refund' });
       expected.add(tagCustomId(stack, chatId, threadId, 'refund'));
     };
-    // Separate chats for the idle timers (delayed) and the tag whispers (waiting).
+    // Separate chats for the idle timers (delayed) and the tag whispers (waiting). The timers
+    // first: their route jobs must not queue behind the slow whispers (one route job at a time
+    // per worker when acting in the route step).
     for (let i = 0; i < CHATS; i += 1) {
       const { chatId, threadId, eventIds } = stack.sandbox.scenario.openChat({
         message: `Hello #${i}`,
       });
       const ref = { organizationId: stack.organizationId, chatId, threadId };
       expected.add(customIdFor({ ...ref, rule: 'idle-reply', key: eventIds.at(-1) ?? '' }));
-      tagChat();
     }
     const idle = stack.queue(QUEUE_NAMES.idleReply);
+    await waitFor(async () => (await idle.getDelayedCount()) === CHATS, {
+      timeoutMs: 15_000,
+      what: 'idle timers delayed',
+    });
+    for (let i = 0; i < CHATS; i += 1) {
+      tagChat();
+    }
+    const events = stack.queue(QUEUE_NAMES.livechatEvents);
     const canned = stack.queue(QUEUE_NAMES.cannedResponses);
+    const waitingWhispers = async () =>
+      acting.inline
+        ? (await events.getWaiting()).filter((job) => job.name === 'thread_tagged').length
+        : await canned.getWaitingCount();
     await waitFor(
       async () =>
-        (await idle.getDelayedCount()) === CHATS && (await canned.getWaitingCount()) >= CHATS / 2,
+        (await idle.getDelayedCount()) === CHATS && (await waitingWhispers()) >= CHATS / 2,
       { timeoutMs: 15_000, what: 'idle timers delayed and tag jobs waiting' },
     );
 
@@ -165,10 +188,11 @@ describe('Redis comes back empty (R3)', () => {
     for (const name of Object.values(QUEUE_NAMES)) {
       await waitForDrained(stack.queue(name), 30_000);
     }
-    const again = (await stack.queue(QUEUE_NAMES.cannedResponses).getCompleted()).find(
-      (job) => job.data.chatId === before.chatId,
-    );
-    expect(again?.returnvalue).toEqual({ outcome: 'skipped', reason: 'already sent' });
+    // Run again in the route step, or through the rule queue: either way, skipped.
+    const again = await finishedRunsOfChat(stack, QUEUE_NAMES.cannedResponses, before.chatId);
+    expect(again.map((run) => run.returnvalue)).toEqual([
+      { outcome: 'skipped', reason: 'already sent' },
+    ]);
     rows.expect({ actions: expected.actions, dataLostBeforeSeq: lostBeforeSeq });
   }, 60_000);
 });
@@ -245,54 +269,62 @@ describe('latency (R5)', () => {
     for (const { proc } of stack.chaosWorkers) {
       expect(proc.lines.filter((line) => String(line.msg).startsWith('job stalled'))).toEqual([]);
     }
-    const jobs = await stack.queue(QUEUE_NAMES.cannedResponses).getCompleted();
+    // The jobs that acted on the whispers: the tags' route jobs (acting in the route step),
+    // and those handed to the canned-responses queue (the chat's turn slow to come). The
+    // messages are out before their jobs finish (a few round trips at 300 ms): wait for those.
+    await waitForDrained(stack.queue(QUEUE_NAMES.livechatEvents));
+    await waitForDrained(stack.queue(QUEUE_NAMES.cannedResponses));
+    const routed = await stack.queue(QUEUE_NAMES.livechatEvents).getCompleted();
+    expect(routed.filter((job) => job.name === 'thread_tagged')).toHaveLength(6);
+    const jobs = [...routed, ...(await stack.queue(QUEUE_NAMES.cannedResponses).getCompleted())];
     expect(jobs.map((job) => job.stalledCounter)).toEqual(jobs.map(() => 0));
   }, 90_000);
 });
 
-describe('a worker cut off from Redis while LiveChat holds its send (R6)', () => {
-  it('another worker re-runs the job, the first loses its lock and says so; one message', async () => {
-    // LiveChat calls time out after 1 s: the chat's turn a dead worker held ends after 5 s.
-    const stack = await rows.start({ workers: 2, workerEnv: { LIVECHAT_TIMEOUT_MS: '1000' } });
-    await stack.setBotStatus('accepting_chats');
-    const hold = stack.sandbox.faults.add({ action: 'send_event', mode: 'hold', times: 1 });
-    const chat = stack.sandbox.scenario.openChat();
-    stack.sandbox.scenario.tag({ chatId: chat.chatId, tag: 'refund' });
-    await stack.sandbox.journal.waitForCall((call) => call.fault?.id === hold.id, 15_000);
-    const cutOff = workerThatCalled(stack.chaosWorkers, 'send_event');
-    const other = stack.chaosWorkers.find((worker) => worker !== cutOff);
-    cutOff.proxy.set({ kind: 'blackhole' });
+// The job whose lock the cut-off worker loses is the tag's route job acting on the whisper
+// (the default), or (WORKER_ACT_INLINE=false) its canned-responses job: both run.
+describe.each(ACTING)(
+  'a worker cut off from Redis while LiveChat holds its send (R6), acting $acting',
+  (acting) => {
+    it('another worker re-runs the job, the first loses its lock and says so; one message', async () => {
+      // LiveChat calls time out after 1 s: the chat's turn a dead worker held ends after 5 s.
+      const stack = await rows.start({
+        workers: 2,
+        workerEnv: { LIVECHAT_TIMEOUT_MS: '1000', ...acting.env },
+      });
+      await stack.setBotStatus('accepting_chats');
+      const hold = stack.sandbox.faults.add({ action: 'send_event', mode: 'hold', times: 1 });
+      const chat = stack.sandbox.scenario.openChat();
+      stack.sandbox.scenario.tag({ chatId: chat.chatId, tag: 'refund' });
+      await stack.sandbox.journal.waitForCall((call) => call.fault?.id === hold.id, 15_000);
+      const cutOff = workerThatCalled(stack.chaosWorkers, 'send_event');
+      const other = stack.chaosWorkers.find((worker) => worker !== cutOff);
+      cutOff.proxy.set({ kind: 'blackhole' });
 
-    const queue = stack.queue(QUEUE_NAMES.cannedResponses);
-    const job = await waitFor(
-      async () => {
-        const [done] = await queue.getCompleted();
-        return done;
-      },
-      { timeoutMs: 30_000, what: 'the job to be re-run elsewhere' },
-    );
-    expect(job.stalledCounter).toBe(1);
-    expect(job.returnvalue).toEqual({ outcome: 'skipped', reason: 'already sent' });
-    expect(other?.tap.actions).toContain('get_chat');
+      const { stalled, run } = await waitForRecoveredTagJob(stack, acting, chat.chatId, 30_000);
+      expect(stalled.stalledCounter).toBe(1);
+      expect(run.returnvalue).toEqual({ outcome: 'skipped', reason: 'already sent' });
+      expect(other?.tap.actions).toContain('get_chat');
 
-    // The partition heals: the cut-off worker finds its job taken and carries on.
-    const linesBefore = cutOff.proc.lines.length;
-    cutOff.proxy.set({ kind: 'pass' });
-    const lockLost = await cutOff.proc.waitForLine(
-      (line) =>
-        cutOff.proc.lines.indexOf(line) >= linesBefore &&
-        /(could not renew lock|Missing lock|Lock mismatch) for job/.test(JSON.stringify(line)),
-      15_000,
-    );
-    expect(JSON.stringify(lockLost)).toContain(job.id ?? '');
-    expect(sendsPerCustomId(stack)).toEqual(
-      new Map([[tagCustomId(stack, chat.chatId, chat.threadId, 'refund'), 1]]),
-    );
-    const expected = expectedActions(stack);
-    expected.tag(chat);
-    rows.expect({ actions: expected.actions });
-  }, 60_000);
-});
+      // The partition heals: the cut-off worker finds its job taken and carries on.
+      const linesBefore = cutOff.proc.lines.length;
+      cutOff.proxy.set({ kind: 'pass' });
+      const lockLost = await cutOff.proc.waitForLine(
+        (line) =>
+          cutOff.proc.lines.indexOf(line) >= linesBefore &&
+          /(could not renew lock|Missing lock|Lock mismatch) for job/.test(JSON.stringify(line)),
+        15_000,
+      );
+      expect(JSON.stringify(lockLost)).toContain(stalled.id ?? '');
+      expect(sendsPerCustomId(stack)).toEqual(
+        new Map([[tagCustomId(stack, chat.chatId, chat.threadId, 'refund'), 1]]),
+      );
+      const expected = expectedActions(stack);
+      expected.tag(chat);
+      rows.expect({ actions: expected.actions });
+    }, 60_000);
+  },
+);
 
 describe('a delayed job across an outage of Redis and every worker (R7)', () => {
   it('runs once, within 2 s of the workers returning after its due time', async () => {

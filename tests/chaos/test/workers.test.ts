@@ -1,13 +1,15 @@
 import { customIdFor, normaliseKeyword } from '@nudge/rules';
 import { type LogLine, waitFor } from '@nudge/testing';
+import type { JobType } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import {
+  ACTING,
   customIdOf,
   exitOf,
   sendsPerCustomId,
   storedEventsWithCustomId,
   tagCustomId,
-  waitForOnlyJobCompleted,
+  waitForRecoveredTagJob,
   workerThatCalled,
 } from '../src/chaos-helpers.js';
 import { QUEUE_NAMES } from '../src/chaos-stack.js';
@@ -20,9 +22,13 @@ import { chaosRows, expectedActions } from '../src/rows.js';
 const KEYWORD = 'where is my order';
 const rows = chaosRows();
 
-describe('kill -9 of a worker mid-job (W1, W2)', () => {
+// Each row about a stalled job's recovery runs twice (ACTING): with the worker acting in the
+// route step (the default: the route job stalls, is re-run, and acts again under the same
+// guards, or hands the whisper to its queue while the dead worker's chat turn lasts), and
+// through the rule queue (WORKER_ACT_INLINE=false: the canned-responses job itself stalls).
+describe.each(ACTING)('kill -9 of a worker mid-job (W1, W2), acting $acting', (acting) => {
   // LiveChat calls time out after 1 s, so the chat lock of a dead worker expires after 5 s.
-  const workerEnv = { LIVECHAT_TIMEOUT_MS: '1000' };
+  const workerEnv = { LIVECHAT_TIMEOUT_MS: '1000', ...acting.env };
 
   it('after LiveChat stored the message (response held): another worker recovers the job and does not send again', async () => {
     const stack = await rows.start({ workers: 2, workerEnv });
@@ -42,11 +48,10 @@ describe('kill -9 of a worker mid-job (W1, W2)', () => {
 
     const customId = tagCustomId(stack, chatId, threadId, 'refund');
     expect(customIdOf(held.request)).toBe(customId);
-    const queue = stack.queue(QUEUE_NAMES.cannedResponses);
-    const job = await waitForOnlyJobCompleted(queue, 20_000);
+    const { stalled, run } = await waitForRecoveredTagJob(stack, acting, chatId, 20_000);
     // Recovered through the stalled check (the victim never retried it), then skipped.
-    expect(job.stalledCounter).toBe(1);
-    expect(job.returnvalue).toEqual({ outcome: 'skipped', reason: 'already sent' });
+    expect(stalled.stalledCounter).toBe(1);
+    expect(run.returnvalue).toEqual({ outcome: 'skipped', reason: 'already sent' });
     expect(sendsPerCustomId(stack)).toEqual(new Map([[customId, 1]]));
     expect(storedEventsWithCustomId(stack.sandbox, chatId, customId)).toHaveLength(1);
   }, 40_000);
@@ -64,9 +69,9 @@ describe('kill -9 of a worker mid-job (W1, W2)', () => {
     await stack.kill(victim.proc, 'SIGKILL');
 
     const customId = tagCustomId(stack, chatId, threadId, 'refund');
-    const job = await waitForOnlyJobCompleted(stack.queue(QUEUE_NAMES.cannedResponses), 20_000);
-    expect(job.stalledCounter).toBe(1);
-    expect(job.returnvalue).toMatchObject({ outcome: 'sent', botId: stack.botId });
+    const { stalled, run } = await waitForRecoveredTagJob(stack, acting, chatId, 20_000);
+    expect(stalled.stalledCounter).toBe(1);
+    expect(run.returnvalue).toMatchObject({ outcome: 'sent', botId: stack.botId });
     expect(sendsPerCustomId(stack)).toEqual(new Map([[customId, 1]]));
     expect(storedEventsWithCustomId(stack.sandbox, chatId, customId)).toHaveLength(1);
     // The survivor sent it; the victim never got that far.
@@ -75,13 +80,20 @@ describe('kill -9 of a worker mid-job (W1, W2)', () => {
   }, 40_000);
 });
 
-describe('SIGTERM (W3, W4)', () => {
+// The jobs a worker holds when the signal comes are route jobs acting on the whispers, or
+// (through the rule queue) the whispers' canned-responses jobs: both must be finished or left
+// to be recovered.
+describe.each(ACTING)('SIGTERM (W3, W4), acting $acting', (acting) => {
   it('with active jobs: finishes them, exits 0 within the deadline, nothing stalled or duplicated', async () => {
     const JOBS = 10;
     const SHUTDOWN_TIMEOUT_MS = 5_000;
     const stack = await rows.start({
       workers: 1,
-      workerEnv: { LIVECHAT_TIMEOUT_MS: '5000', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) },
+      workerEnv: {
+        LIVECHAT_TIMEOUT_MS: '5000',
+        SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+        ...acting.env,
+      },
     });
     await stack.setBotStatus('accepting_chats');
     // Every send takes 2 s, so all ten jobs are inside send_event when the signal comes.
@@ -97,8 +109,16 @@ describe('SIGTERM (W3, W4)', () => {
       timeoutMs: 15_000,
       what: `${JOBS} send_event requests`,
     });
-    const queue = stack.queue(QUEUE_NAMES.cannedResponses);
-    expect(await queue.getActiveCount()).toBe(JOBS);
+    const canned = stack.queue(QUEUE_NAMES.cannedResponses);
+    const events = stack.queue(QUEUE_NAMES.livechatEvents);
+    const STATES = ['completed', 'failed', 'active', 'waiting', 'delayed'] as const;
+    // The jobs acting on the whispers: the tags' route jobs (the events queue has other jobs,
+    // the chats' other webhooks), or the canned-responses jobs.
+    const whisperJobs = async (states: readonly JobType[]) =>
+      acting.inline
+        ? (await events.getJobs([...states])).filter((job) => job.name === 'thread_tagged')
+        : await canned.getJobs([...states]);
+    expect(await whisperJobs(['active'])).toHaveLength(JOBS);
     expect(sendRequests().every((call) => call.status === undefined)).toBe(true);
 
     const [worker] = stack.workers;
@@ -114,13 +134,24 @@ describe('SIGTERM (W3, W4)', () => {
     await worker.waitForLine((line) => line.msg === 'active jobs finished', 0);
 
     // Completed by that worker before it exited: no other worker exists to take them over.
-    const jobs = await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
+    const jobs = await whisperJobs(STATES);
     expect(jobs).toHaveLength(JOBS);
     for (const job of jobs) {
       expect(await job.getState()).toBe('completed');
       expect(job.stalledCounter).toBe(0);
       expect(job.attemptsStarted).toBe(1);
-      expect(job.returnvalue).toMatchObject({ outcome: 'sent' });
+      expect(job.returnvalue).toMatchObject(
+        acting.inline
+          ? {
+              outcome: 'routed',
+              acted: [{ queue: QUEUE_NAMES.cannedResponses, result: { outcome: 'sent' } }],
+            }
+          : { outcome: 'sent' },
+      );
+    }
+    if (acting.inline) {
+      // Acted on in the route step, none handed to the queue.
+      expect(await canned.getJobs([...STATES])).toEqual([]);
     }
     expect(sendsPerCustomId(stack)).toEqual(new Map(chats.map(({ customId }) => [customId, 1])));
   }, 40_000);
@@ -133,6 +164,7 @@ describe('SIGTERM (W3, W4)', () => {
       workerEnv: {
         LIVECHAT_TIMEOUT_MS: String(LIVECHAT_TIMEOUT_MS),
         SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+        ...acting.env,
       },
     });
     const workers = stack.chaosWorkers;
@@ -160,9 +192,9 @@ describe('SIGTERM (W3, W4)', () => {
     // the worker), and the job, stalled, is re-run by the other worker, which must not repeat it.
     stack.sandbox.faults.remove(hang.id);
     const customId = tagCustomId(stack, chatId, threadId, 'refund');
-    const job = await waitForOnlyJobCompleted(stack.queue(QUEUE_NAMES.cannedResponses), 25_000);
-    expect(job.stalledCounter).toBe(1);
-    expect(job.returnvalue).toEqual({ outcome: 'skipped', reason: 'already sent' });
+    const { stalled, run } = await waitForRecoveredTagJob(stack, acting, chatId, 25_000);
+    expect(stalled.stalledCounter).toBe(1);
+    expect(run.returnvalue).toEqual({ outcome: 'skipped', reason: 'already sent' });
     expect(sendsPerCustomId(stack)).toEqual(new Map([[customId, 1]]));
     expect(storedEventsWithCustomId(stack.sandbox, chatId, customId)).toHaveLength(1);
   }, 45_000);
@@ -223,12 +255,15 @@ describe('two rules joining the bot to one chat at once', () => {
   }, 30_000);
 });
 
-describe('event loop blocked (W5)', () => {
+describe.each(ACTING)('event loop blocked (W5), acting $acting', (acting) => {
   // SIGSTOP freezes the worker as a long block of its event loop would: its locks run out,
   // another worker takes the job over, and then it wakes up in the middle of acting.
   it('frozen between reading the chat and sending: the job is re-run elsewhere, one message', async () => {
     // LiveChat calls time out after 1 s: the chat's turn of a frozen worker ends after 5 s.
-    const stack = await rows.start({ workers: 2, workerEnv: { LIVECHAT_TIMEOUT_MS: '1000' } });
+    const stack = await rows.start({
+      workers: 2,
+      workerEnv: { LIVECHAT_TIMEOUT_MS: '1000', ...acting.env },
+    });
     await stack.setBotStatus('accepting_chats');
     // LiveChat adds the bot, and answers 200 ms later: the worker is frozen in between, so
     // when it wakes up the answer is there and its next step is send_event.
@@ -249,26 +284,40 @@ describe('event loop blocked (W5)', () => {
     const [sent] = await stack.waitForBotEvents(1, (event) => event.customId === customId, 20_000);
     const other = stack.chaosWorkers.find((worker) => worker !== frozen);
     expect(other?.tap.actions).toContain('send_event');
-    // The take-over is what alerts are made of: the other worker says the job stalled.
-    await other?.proc.waitForLine((line) => String(line.msg).startsWith('job stalled'));
-    const job = await waitForOnlyJobCompleted(stack.queue(QUEUE_NAMES.cannedResponses), 20_000);
-    expect(job.stalledCounter).toBe(1);
+    const { stalled, run } = await waitForRecoveredTagJob(stack, acting, chat.chatId, 20_000);
+    expect(stalled.stalledCounter).toBe(1);
+    expect(run.returnvalue).toMatchObject({ outcome: 'sent', botId: stack.botId });
+    // The take-over is what alerts are made of: the other worker says that job stalled.
+    await other?.proc.waitForLine(
+      (line) =>
+        String(line.msg).startsWith('job stalled') &&
+        line.queue === stalled.queueName &&
+        line.jobId === stalled.id,
+    );
     const linesBefore = frozen.proc.lines.length;
     frozen.proc.kill('SIGCONT');
 
     // The frozen worker wakes up inside its LiveChat call: the call's own timeout fires before
-    // the answer is read, so it gives the job up (its lock is gone anyway) and sends nothing.
+    // the answer is read, so it gives the whisper up (in the route step: it hands it to its
+    // queue, where that job exists already) and sends nothing; finishing the stalled job, it
+    // finds its lock gone.
     const after = (line: LogLine) => frozen.proc.lines.indexOf(line) >= linesBefore;
     const gaveUp = await frozen.proc.waitForLine(
       (line) =>
         after(line) &&
-        line.jobId === job.id &&
-        (line.msg === 'job attempt failed' || line.msg === 'job done'),
+        line.jobId === run.id &&
+        (line.msg === 'job attempt failed' ||
+          line.msg === 'job done' ||
+          String(line.msg).startsWith('acting in the route step failed')),
       15_000,
     );
-    expect(gaveUp.msg).toBe('job attempt failed');
+    expect(gaveUp.msg).toBe(
+      acting.inline
+        ? 'acting in the route step failed: the job goes to its queue'
+        : 'job attempt failed',
+    );
     await frozen.proc.waitForLine(
-      (line) => after(line) && JSON.stringify(line).includes(`Missing lock for job ${job.id}`),
+      (line) => after(line) && JSON.stringify(line).includes(`Missing lock for job ${stalled.id}`),
       15_000,
     );
     expect(frozen.tap.actions).not.toContain('send_event');
