@@ -105,9 +105,13 @@ export const routeEvent = async (job: Job, ctx: WorkerContext): Promise<JobOutco
   for (const intent of plan.core) {
     await applyCoreIntent(ctx, organization, intent);
   }
+  // Only a route job's first run acts itself: one re-run after a crash or a failure hands its
+  // rule jobs to their queues, so a job that kills its worker fails in its rule's queue (where
+  // it is replayed) rather than taking the webhook's other rules down with it.
+  const firstRun = job.attemptsStarted <= 1 && job.stalledCounter === 0;
   const acted: InlineOutcome[] = [];
   for (const { rule, request } of plan.jobs) {
-    const done = await ctx.inline.tryRun(ctx, rule, organization, request);
+    const done = firstRun ? await ctx.inline.tryRun(ctx, rule, organization, request) : undefined;
     if (done === undefined) {
       await applyJobRequest(queueOf(ctx, rule), request, ctx.chatJobs);
     } else {
