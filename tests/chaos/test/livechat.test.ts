@@ -3,6 +3,7 @@ import { waitFor } from '@nudge/testing';
 import {
   botEventsIn,
   chatEventsWithCustomId,
+  isInlineRun,
   jobsOfChat,
   only,
   outcomeOf,
@@ -79,7 +80,12 @@ beforeAll(async () => {
     // Two workers: a rate-limit pause must hold for every worker, not just the one that hit it.
     workers: 2,
     // Longer than any first backoff (≤ 1 s), so a rate-limit pause is told apart from a retry.
-    workerEnv: { LIVECHAT_RATE_LIMIT_MS: String(RATE_LIMIT_MS) },
+    // Through the rule queue: these rows are about a rule job's retries, pauses and failures.
+    // Acting in the route step, whether a job is tried there first depends on earlier rows (a
+    // rule steps aside for 30 s, per worker process, after a retryable failure), so the
+    // attempts LiveChat sees would depend on the order and timing of the rows; the route
+    // step's hand-offs are covered by worker-metrics.e2e and the big run.
+    workerEnv: { LIVECHAT_RATE_LIMIT_MS: String(RATE_LIMIT_MS), WORKER_ACT_INLINE: 'false' },
     rules: {
       cannedResponses: {
         byTag: { refund: ['Refunds take 3–5 days.'], shipping: ['Ships in 24 h.'] },
@@ -334,4 +340,56 @@ describe('bot status gate', () => {
     const [whisper] = await waitForBotEventsIn(stack, chatId, PREFIX.tag);
     expect(whisper?.text).toContain('Ships in 24 h.');
   });
+});
+
+describe('acting in the route step while LiveChat fails (WORKER_ACT_INLINE, the default)', () => {
+  it('a retryable failure hands the whisper to its queue, retried there; the rule then goes through its queue', async () => {
+    const inline = await startChaosStack({
+      workers: 1,
+      rules: { cannedResponses: { byTag: { refund: ['Refunds take 3–5 days.'] } } },
+    });
+    try {
+      await inline.setBotStatus('accepting_chats');
+      const { agentId: agent } = inline.sandbox.credentials;
+      const statuses = (chatId: string) =>
+        inline.sandbox.journal
+          .calls()
+          .filter(
+            (call) =>
+              call.action === 'send_event' &&
+              (call.request as { chat_id: string }).chat_id === chatId,
+          )
+          .map((call) => call.status);
+      inline.sandbox.faults.add({
+        action: 'send_event',
+        mode: 'error',
+        errorType: 'internal',
+        times: 1,
+      });
+      const first = inline.sandbox.scenario.openChat({ agentIds: [agent] });
+      inline.sandbox.scenario.tag({ chatId: first.chatId, tag: 'refund' });
+      await waitForBotEventsIn(inline, first.chatId, PREFIX.tag);
+      // Tried in the route step (500), then a job of its queue that sent it.
+      const queued = await waitForFinishedJob(
+        inline,
+        'canned-responses',
+        first.chatId,
+        (job) => !isInlineRun(job),
+      );
+      expect(outcomeOf(queued).outcome).toBe('sent');
+      expect(statuses(first.chatId)).toEqual([500, 200]);
+
+      // For the next 30 s that worker sends the rule's jobs straight to the queue.
+      const second = inline.sandbox.scenario.openChat({ agentIds: [agent] });
+      inline.sandbox.scenario.tag({ chatId: second.chatId, tag: 'refund' });
+      await waitForBotEventsIn(inline, second.chatId, PREFIX.tag);
+      const next = await waitForFinishedJob(inline, 'canned-responses', second.chatId);
+      expect(isInlineRun(next)).toBe(false);
+      expect(outcomeOf(next).outcome).toBe('sent');
+      expect(statuses(second.chatId)).toEqual([200]);
+      expect(chatEventsWithCustomId(inline, second.chatId)).toHaveLength(1);
+    } finally {
+      await inline.stop();
+    }
+  }, 30_000);
 });
