@@ -167,11 +167,16 @@ export const http = (
 const getJson = async <T>(url: string): Promise<T> => JSON.parse((await http(url)).body) as T;
 
 const waitReady = (url: string, what: string, proc: NodeProcess) =>
-  until(
-    `${what} to be ready`,
-    async () => ((await http(url).catch(() => undefined))?.status === 200 ? true : undefined),
-    { timeoutMs: 30_000, everyMs: 50 },
-  ).catch((err: Error) => {
+  Promise.race([
+    until(
+      `${what} to be ready`,
+      async () => ((await http(url).catch(() => undefined))?.status === 200 ? true : undefined),
+      { timeoutMs: 30_000, everyMs: 50 },
+    ),
+    proc.exited.then(({ code, signal }) => {
+      throw new Error(`${what} exited (${code ?? signal})`);
+    }),
+  ]).catch((err: Error) => {
     throw new Error(`${err.message}; its output:\n${proc.output()}`);
   });
 
@@ -472,64 +477,74 @@ export const startNudge = async ({
       LIVECHAT_WEBHOOK_SECRETS: SECRET,
     },
   });
-  let ingest: RunningProcess | undefined = {
-    name: 'ingest',
-    proc: ingestProc,
-    pid: ingestProc.child.pid ?? 0,
-  };
-  await waitReady(`http://127.0.0.1:${port}/readyz`, 'ingest', ingestProc);
-  const webhookUrl = `http://127.0.0.1:${port}/livechat/webhooks`;
-  // The bot's status goes in as LiveChat would send it, before anything else.
-  for (const organizationId of [ORGANIZATION, SLOW_ORGANIZATION]) {
-    const status = await postWebhook(webhookUrl, botAcceptingWebhook(organizationId));
-    if (status !== 200) {
-      throw new Error(`ingest answered ${status} to routing_status_set`);
-    }
-  }
-  const addWorker = async () => {
-    const port = await findFreePort();
-    const proc = startNodeProcess({
-      entry: WORKER_MAIN,
-      env: {
-        ...common,
-        REDIS_URL: workerRedisUrl,
-        LIVECHAT_API_URL: livechatUrl,
-        NUDGE_CONFIG: rulesPath,
-        BENCH_BOT_SECRET: 'bench-bot-secret',
-        BENCH_PAT: 'bench-pat',
-        WORKER_METRICS_PORT: String(port),
-        WORKER_METRICS_HOST: '127.0.0.1',
-        ...nudgeWorkerEnv,
-      },
-    });
-    const metricsUrl = `http://127.0.0.1:${port}`;
-    const running = { name: 'worker', proc, pid: proc.child.pid ?? 0, metricsUrl };
-    started.push(running);
-    await waitReady(`${metricsUrl}/readyz`, 'worker', proc);
-    return running;
-  };
-  for (let i = 0; i < workers; i += 1) {
-    await addWorker();
-  }
-  const pipeline: Pipeline = {
-    kind: 'nudge',
-    webhookUrl,
-    receiver: ingest,
-    workers: started,
-    addWorker,
-    stopReceiver: async () => {
-      if (ingest) {
-        await stopProcess(ingest.proc);
-        ingest = undefined;
-        pipeline.receiver = undefined;
+  try {
+    let ingest: RunningProcess | undefined = {
+      name: 'ingest',
+      proc: ingestProc,
+      pid: ingestProc.child.pid ?? 0,
+    };
+    await waitReady(`http://127.0.0.1:${port}/readyz`, 'ingest', ingestProc);
+    const webhookUrl = `http://127.0.0.1:${port}/livechat/webhooks`;
+    // The bot's status goes in as LiveChat would send it, before anything else.
+    for (const organizationId of [ORGANIZATION, SLOW_ORGANIZATION]) {
+      const status = await postWebhook(webhookUrl, botAcceptingWebhook(organizationId));
+      if (status !== 200) {
+        throw new Error(`ingest answered ${status} to routing_status_set`);
       }
-    },
-    stop: async () => {
-      await Promise.all([...started, ...(ingest ? [ingest] : [])].map((p) => stopProcess(p.proc)));
-      await rm(dirname(rulesPath), { recursive: true, force: true });
-    },
-  };
-  return pipeline;
+    }
+    const addWorker = async () => {
+      const port = await findFreePort();
+      const proc = startNodeProcess({
+        entry: WORKER_MAIN,
+        env: {
+          ...common,
+          REDIS_URL: workerRedisUrl,
+          LIVECHAT_API_URL: livechatUrl,
+          NUDGE_CONFIG: rulesPath,
+          BENCH_BOT_SECRET: 'bench-bot-secret',
+          BENCH_PAT: 'bench-pat',
+          WORKER_METRICS_PORT: String(port),
+          WORKER_METRICS_HOST: '127.0.0.1',
+          ...nudgeWorkerEnv,
+        },
+      });
+      const metricsUrl = `http://127.0.0.1:${port}`;
+      const running = { name: 'worker', proc, pid: proc.child.pid ?? 0, metricsUrl };
+      started.push(running);
+      await waitReady(`${metricsUrl}/readyz`, 'worker', proc);
+      return running;
+    };
+    for (let i = 0; i < workers; i += 1) {
+      await addWorker();
+    }
+    const pipeline: Pipeline = {
+      kind: 'nudge',
+      webhookUrl,
+      receiver: ingest,
+      workers: started,
+      addWorker,
+      stopReceiver: async () => {
+        if (ingest) {
+          await stopProcess(ingest.proc);
+          ingest = undefined;
+          pipeline.receiver = undefined;
+        }
+      },
+      stop: async () => {
+        await Promise.all(
+          [...started, ...(ingest ? [ingest] : [])].map((p) => stopProcess(p.proc)),
+        );
+        await rm(dirname(rulesPath), { recursive: true, force: true });
+      },
+    };
+    return pipeline;
+  } catch (err) {
+    // A process that never got ready must not outlive the bench (nor those started before it).
+    await Promise.all(
+      [ingestProc, ...started.map((running) => running.proc)].map((proc) => stopProcess(proc)),
+    );
+    throw err;
+  }
 };
 
 /**
