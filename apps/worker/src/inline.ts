@@ -1,8 +1,6 @@
 import { LivechatRateLimitedError, LivechatRetryableError } from '@nudge/livechat';
-import type { AnyRule } from '@nudge/rules';
 import { hashedId } from '@nudge/runtime';
-import type { Queue } from 'bullmq';
-import type { InlineActing } from './context.js';
+import { type InlineActing, queueOf } from './context.js';
 import type { WorkerMetrics } from './metrics.js';
 import { ruleJobContext } from './rule-jobs.js';
 
@@ -23,8 +21,6 @@ type CreateInlineActingOptions = {
   /** False: every rule job goes through its queue (WORKER_ACT_INLINE=false). */
   enabled: boolean;
   metrics: WorkerMetrics;
-  /** A rule's queue, paused (for every worker) when LiveChat rate-limits it. */
-  queueOf: (rule: AnyRule) => Queue;
   /** Pause when LiveChat rate-limits without saying for how long. */
   rateLimitMs: number;
   now?: () => number;
@@ -38,7 +34,6 @@ export const INLINE_BACKOFF_MS = 30_000;
 export const createInlineActing = ({
   enabled,
   metrics,
-  queueOf,
   rateLimitMs,
   now = Date.now,
 }: CreateInlineActingOptions): InlineActing => {
@@ -80,7 +75,8 @@ export const createInlineActing = ({
         if (err instanceof LivechatRateLimitedError) {
           const pauseMs = err.retryAfterMs ?? rateLimitMs;
           steppedAside.set(rule.key, now() + Math.max(pauseMs, INLINE_BACKOFF_MS));
-          await queueOf(rule).rateLimit(pauseMs);
+          // Its queue pauses for every worker.
+          await queueOf(ctx, rule).rateLimit(pauseMs);
         } else if (err instanceof LivechatRetryableError) {
           steppedAside.set(rule.key, now() + INLINE_BACKOFF_MS);
         }

@@ -144,13 +144,6 @@ const createContext = (
     inline: createInlineActing({
       enabled: config.WORKER_ACT_INLINE,
       metrics,
-      queueOf: (rule) => {
-        const queue = ruleQueues.get(rule.key);
-        if (queue === undefined) {
-          throw new Error(`no queue for rule ${rule.key}`);
-        }
-        return queue;
-      },
       rateLimitMs: config.LIVECHAT_RATE_LIMIT_MS,
     }),
     reportSkippedEvent,

@@ -72,7 +72,8 @@ export const createEventProducer = ({
     indexTimer = undefined;
     const entries = indexing;
     indexing = [];
-    indexed = chatJobs.add(entries).catch(onError);
+    // One after another, so `close` waits for every flush by waiting for the last.
+    indexed = indexed.then(() => chatJobs.add(entries)).catch(onError);
     return indexed;
   };
   const index = (entries: ChatJobEntry[]) => {
@@ -136,7 +137,7 @@ export const createEventProducer = ({
       });
     },
     close: async () => {
-      await Promise.all([flushIndex(), indexed]);
+      await flushIndex();
       await queue.close();
     },
   };

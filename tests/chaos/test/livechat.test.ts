@@ -54,8 +54,8 @@ const tagJob = (chatId: string): Promise<Job> =>
   );
 
 /** The statuses LiveChat answered send_event with in `chatId`, in order. */
-const sendStatuses = (chatId: string) =>
-  stack.sandbox.journal
+const sendStatuses = (chatId: string, on: ChaosStack = stack) =>
+  on.sandbox.journal
     .calls()
     .filter(
       (call) =>
@@ -351,15 +351,6 @@ describe('acting in the route step while LiveChat fails (WORKER_ACT_INLINE, the 
     try {
       await inline.setBotStatus('accepting_chats');
       const { agentId: agent } = inline.sandbox.credentials;
-      const statuses = (chatId: string) =>
-        inline.sandbox.journal
-          .calls()
-          .filter(
-            (call) =>
-              call.action === 'send_event' &&
-              (call.request as { chat_id: string }).chat_id === chatId,
-          )
-          .map((call) => call.status);
       inline.sandbox.faults.add({
         action: 'send_event',
         mode: 'error',
@@ -377,7 +368,7 @@ describe('acting in the route step while LiveChat fails (WORKER_ACT_INLINE, the 
         (job) => !isInlineRun(job),
       );
       expect(outcomeOf(queued).outcome).toBe('sent');
-      expect(statuses(first.chatId)).toEqual([500, 200]);
+      expect(sendStatuses(first.chatId, inline)).toEqual([500, 200]);
 
       // For the next 30 s that worker sends the rule's jobs straight to the queue.
       const second = inline.sandbox.scenario.openChat({ agentIds: [agent] });
@@ -386,7 +377,7 @@ describe('acting in the route step while LiveChat fails (WORKER_ACT_INLINE, the 
       const next = await waitForFinishedJob(inline, 'canned-responses', second.chatId);
       expect(isInlineRun(next)).toBe(false);
       expect(outcomeOf(next).outcome).toBe('sent');
-      expect(statuses(second.chatId)).toEqual([200]);
+      expect(sendStatuses(second.chatId, inline)).toEqual([200]);
       expect(chatEventsWithCustomId(inline, second.chatId)).toHaveLength(1);
     } finally {
       await inline.stop();
