@@ -16,6 +16,7 @@ import {
   outcomeOf,
   PREFIX,
   removeFinishedRun,
+  routedTo,
   waitForBotEventsIn,
   waitForFinishedJob,
   waitForRouted,
@@ -62,6 +63,8 @@ describe.concurrent('out-of-order webhooks: idle reply', () => {
     stack.sandbox.scenario.close({ chatId, agentId });
 
     await forwardOk(stack, await capturedWebhook(stack, 'chat_deactivated', chatId));
+    // Routed before the message arrives (routed together, its cancel may take the new timer).
+    await waitForRouted(stack, chatId, 1, routedTo('cancel-idle-reply'));
     await forwardOk(stack, await messageWebhook(chatId, eventId));
 
     const job = await waitForFinishedJob(stack, 'idle-reply', chatId);
@@ -105,6 +108,7 @@ describe.concurrent('out-of-order webhooks: idle reply', () => {
     const answer = stack.sandbox.scenario.agentMessage({ chatId, agentId, text: 'Sure!' });
 
     await forwardOk(stack, await messageWebhook(chatId, answer.eventId));
+    await waitForRouted(stack, chatId, 1, routedTo('cancel-idle-reply'));
     await forwardOk(stack, await messageWebhook(chatId, question.eventId));
 
     const job = await waitForFinishedJob(stack, 'idle-reply', chatId);
@@ -112,6 +116,31 @@ describe.concurrent('out-of-order webhooks: idle reply', () => {
     expect(outcomeOf(job)).toEqual({ outcome: 'skipped', reason: 'agent answered' });
     expect(botEventsIn(stack, chatId)).toEqual([]);
     expect(chatEventsWithCustomId(stack, chatId)).toEqual([]);
+  });
+
+  it("an agent's answer delivered after the customer's next message: that message is nudged", async ({
+    expect,
+  }) => {
+    const { chatId } = await openQuietChat();
+    const question = stack.sandbox.scenario.customerMessage({ chatId, text: 'Can you help?' });
+    const answer = stack.sandbox.scenario.agentMessage({ chatId, agentId, text: 'Sure!' });
+    const next = stack.sandbox.scenario.customerMessage({ chatId, text: 'So how do I…?' });
+
+    await forwardOk(stack, await messageWebhook(chatId, question.eventId));
+    await forwardOk(stack, await messageWebhook(chatId, next.eventId));
+    await waitForRouted(stack, chatId, 2, routedTo('schedule-idle-reply'));
+    // The answer's cancel comes last: it must not take the timer of the message after it.
+    await forwardOk(stack, await messageWebhook(chatId, answer.eventId));
+    await waitForRouted(stack, chatId, 1, routedTo('cancel-idle-reply'));
+
+    const [nudge] = await waitForBotEventsIn(stack, chatId, PREFIX.idle);
+    expect(nudge).toMatchObject({ visibility: 'all', botId: stack.botId });
+    await waitUntilSettled(stack, ['livechat-events', 'idle-reply'], chatId);
+    const sent = (await jobsOfChat(stack, 'idle-reply', chatId, ['completed'])).filter(
+      (job) => outcomeOf(job).outcome === 'sent',
+    );
+    expect(sent.map((job) => job.data.eventId)).toEqual([next.eventId]);
+    expect(chatEventsWithCustomId(stack, chatId, PREFIX.idle)).toHaveLength(1);
   });
 });
 

@@ -2,13 +2,23 @@ import type { ChatJobIndex } from '@nudge/queues';
 import type { JobRequest } from '@nudge/rules';
 import { hashedId } from '@nudge/runtime';
 import type { Queue } from 'bullmq';
+import { z } from 'zod';
+
+const TimerStart = z.object({ startedAt: z.number() });
+
+/** Whether a pending timer started before `bound` (or either time is unknown). */
+const startedEarlier = (data: unknown, bound: number | undefined): boolean => {
+  const started = TimerStart.safeParse(data);
+  return bound === undefined || !started.success || started.data.startedAt < bound;
+};
 
 /**
  * Does what a rule asked of its queue. A job id names what must happen once (a duplicate
  * webhook adds nothing); a timer keeps one pending job per id, each new request replacing it
  * and one already running keeping the newest as its successor (BullMQ `replace` +
  * `keepLastIfActive`). Cancelling removes only a timer still waiting: one already running
- * re-reads the chat and sees the agent's answer (or the closed thread) itself.
+ * re-reads the chat and sees the agent's answer (or the closed thread) itself, and one a
+ * newer event started than the cancelling one stays (see `startedBefore`).
  */
 export const applyJobRequest = async (
   queue: Queue,
@@ -18,7 +28,7 @@ export const applyJobRequest = async (
   if (request.op === 'cancel-timer') {
     const jobId = await queue.getDeduplicationJobId(hashedId(...request.timer));
     const job = jobId ? await queue.getJob(jobId) : undefined;
-    if (job && (await job.isDelayed())) {
+    if (job && startedEarlier(job.data, request.startedBefore) && (await job.isDelayed())) {
       await job.remove().catch(() => undefined);
     }
     return;

@@ -68,6 +68,8 @@ const rated = (text_vars: Record<string, unknown>, type = 'rating.chat_rated') =
   event({ type: 'system_message', author_id: undefined, system_message_type: type, text_vars });
 
 const kinds = (intents: RouteIntent[]) => intents.map((intent) => intent.kind);
+/** `created_at` of `event()` and of the incoming_event fixture's message, in ms. */
+const EVENT_CREATED = Date.parse('2024-05-07T10:11:12.345Z');
 
 describe('routeWebhook: idle reply', () => {
   it('schedules the nudge on a customer message', () => {
@@ -77,6 +79,7 @@ describe('routeWebhook: idle reply', () => {
         chatId: CHAT_ID,
         threadId: THREAD_ID,
         eventId: `${THREAD_ID}_9`,
+        startedAt: EVENT_CREATED,
         delayMs: 180_000,
       },
     ]);
@@ -108,7 +111,14 @@ describe('routeWebhook: idle reply', () => {
 
   it('cancels on a human agent message, not on a whisper', () => {
     expect(route('incoming_event', event({ author_id: FIXTURE_AGENT_ID }))).toEqual([
-      { kind: 'cancel-idle-reply', chatId: CHAT_ID, threadId: THREAD_ID, reason: 'agent answered' },
+      {
+        kind: 'cancel-idle-reply',
+        chatId: CHAT_ID,
+        threadId: THREAD_ID,
+        reason: 'agent answered',
+        // A timer a later customer message started stays.
+        startedBefore: EVENT_CREATED,
+      },
     ]);
     expect(
       route('incoming_event', event({ author_id: FIXTURE_AGENT_ID, visibility: 'agents' })),
@@ -169,6 +179,7 @@ describe('routeWebhook: incoming_chat', () => {
     text,
     created_at: '2024-05-07T10:00:03.000000Z',
   });
+  const MESSAGE_CREATED = Date.parse('2024-05-07T10:00:03.000Z');
 
   it('remembers the users and schedules from the last customer event (fixture: pre-chat form)', () => {
     expect(
@@ -187,6 +198,7 @@ describe('routeWebhook: incoming_chat', () => {
         chatId: 'PS0X0L086G',
         threadId: 'PZ070E0W1B',
         eventId: 'PZ070E0W1B_1',
+        startedAt: Date.parse('2024-05-07T10:00:02.300Z'),
         delayMs: 180_000,
       },
     ]);
@@ -208,6 +220,7 @@ describe('routeWebhook: incoming_chat', () => {
         chatId: 'PS0X0L086G',
         threadId: 'PZ070E0W1B',
         eventId: 'e3',
+        startedAt: MESSAGE_CREATED,
         delayMs: 180_000,
       },
       {
@@ -248,6 +261,7 @@ describe('routeWebhook: incoming_chat', () => {
         chatId: 'PS0X0L086G',
         threadId: 'PZ070E0W1B',
         eventId: 'e1',
+        startedAt: MESSAGE_CREATED,
         delayMs: 180_000,
       },
     ]);
@@ -281,6 +295,7 @@ describe('routeWebhook: canned responses', () => {
         chatId: CHAT_ID,
         threadId: THREAD_ID,
         eventId: `${THREAD_ID}_4`,
+        startedAt: EVENT_CREATED,
         delayMs: 180_000,
       },
       {

@@ -49,8 +49,13 @@ export type JobRequest =
        */
       timer?: IdParts;
     }
-  /** Drops the timer's pending job; one already running re-checks the chat itself. */
-  | { op: 'cancel-timer'; timer: IdParts };
+  /**
+   * Drops the timer's pending job; one already running re-checks the chat itself. With
+   * `startedBefore` (ms), a pending job whose `data.startedAt` is not older stays: webhooks
+   * are routed concurrently, and an agent's answer routed late must not cancel the timer of
+   * the customer's next message.
+   */
+  | { op: 'cancel-timer'; timer: IdParts; startedBefore?: number };
 
 /** A chat and thread to act in. */
 export type ChatRef = { chatId: string; threadId: string };

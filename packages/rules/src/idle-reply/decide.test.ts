@@ -191,6 +191,7 @@ describe('decideIdleReply', () => {
       act: false,
       reason: 'superseded',
       supersededBy: 'e1',
+      supersededAt: T0,
       retryAfterMs: 0,
     });
     // The waiting message's own timer then nudges: the deleted one is no newer message.

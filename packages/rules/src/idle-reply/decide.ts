@@ -59,7 +59,12 @@ type IdleReplyDecision =
    * already due): a newer one (whether or not its own webhook has arrived yet), or — when this
    * one was deleted — the latest one still waiting.
    */
-  | (Skip<'superseded'> & { supersededBy: string; retryAfterMs: number });
+  | (Skip<'superseded'> & {
+      supersededBy: string;
+      /** Its `created_at` (ms), when it has one. */
+      supersededAt: number | undefined;
+      retryAfterMs: number;
+    });
 
 type DecideIdleReplyInput = {
   chat: ChatSnapshot;
@@ -122,6 +127,7 @@ export const decideIdleReply = ({
       act: false,
       reason: 'superseded',
       supersededBy: waiting.id,
+      supersededAt: parseTimestamp(waiting.created_at),
       retryAfterMs: dueIn(waiting),
     };
   }
@@ -136,6 +142,7 @@ export const decideIdleReply = ({
       act: false,
       reason: 'superseded',
       supersededBy: newest.id,
+      supersededAt: parseTimestamp(newest.created_at),
       retryAfterMs: dueIn(newest),
     };
   }

@@ -11,6 +11,8 @@ const IdleReplyJob = z.object({
   threadId: z.string().min(1),
   // The customer message that (re)started the timer.
   eventId: z.string().min(1),
+  // That message's created_at (ms), when known: an agent's answer routed late keeps the timer.
+  startedAt: z.number().optional(),
 });
 type IdleReplyJob = z.output<typeof IdleReplyJob>;
 
@@ -22,7 +24,7 @@ type IdleReplyJob = z.output<typeof IdleReplyJob>;
  */
 export const nudgeJob = defineJob<IdleReplySettings, IdleReplyJob>(
   IdleReplyJob,
-  async ({ organizationId, chatId, threadId, eventId }, ctx) => {
+  async ({ organizationId, chatId, threadId, eventId, startedAt }, ctx) => {
     let decided: ReturnType<typeof decideIdleReply> | undefined;
     const outcome = await ctx.actOnce({ chatId, threadId }, (chat) => {
       decided = decideIdleReply({
@@ -43,9 +45,13 @@ export const nudgeJob = defineJob<IdleReplySettings, IdleReplyJob>(
         : undefined;
     const reschedule =
       waited?.reason === 'too early'
-        ? { eventId, delayMs: waited.retryAfterMs }
+        ? { eventId, startedAt, delayMs: waited.retryAfterMs }
         : waited?.reason === 'superseded'
-          ? { eventId: waited.supersededBy, delayMs: waited.retryAfterMs }
+          ? {
+              eventId: waited.supersededBy,
+              startedAt: waited.supersededAt,
+              delayMs: waited.retryAfterMs,
+            }
           : undefined;
     if (reschedule === undefined) {
       return outcome;

@@ -12,6 +12,8 @@ type ScheduleIdleReplyIntent = {
   threadId: string;
   /** The customer event that starts the timer (the idle nudge's once-key). */
   eventId: string;
+  /** The event's `created_at` (ms), when it has one: a cancel routed late keeps this timer. */
+  startedAt?: number;
   delayMs: number;
 };
 /** Drop the chat's pending idle timer (an optimisation: the fire-time decision re-checks). */
@@ -20,6 +22,8 @@ type CancelIdleReplyIntent = {
   chatId: string;
   threadId: string;
   reason: 'agent answered' | 'chat deactivated';
+  /** The answer's `created_at` (ms): a timer a later customer message started stays. */
+  startedBefore?: number;
 };
 export type IdleReplyIntent = ScheduleIdleReplyIntent | CancelIdleReplyIntent;
 
@@ -38,19 +42,30 @@ const schedule = (
   settings: IdleReplySettings,
   { chatId, threadId }: { chatId: string; threadId: string },
   event: ChatEvent,
-): ScheduleIdleReplyIntent => ({
-  kind: 'schedule-idle-reply',
-  chatId,
-  threadId,
-  eventId: event.id,
-  delayMs: idleDelayMs(settings, event, webhook.now),
-});
+): ScheduleIdleReplyIntent => {
+  const startedAt = parseTimestamp(event.created_at);
+  return {
+    kind: 'schedule-idle-reply',
+    chatId,
+    threadId,
+    eventId: event.id,
+    ...(startedAt === undefined ? {} : { startedAt }),
+    delayMs: idleDelayMs(settings, event, webhook.now),
+  };
+};
 
 const cancel = (
   chatId: string,
   threadId: string,
   reason: CancelIdleReplyIntent['reason'],
-): CancelIdleReplyIntent => ({ kind: 'cancel-idle-reply', chatId, threadId, reason });
+  startedBefore?: number,
+): CancelIdleReplyIntent => ({
+  kind: 'cancel-idle-reply',
+  chatId,
+  threadId,
+  reason,
+  ...(startedBefore === undefined ? {} : { startedBefore }),
+});
 
 /**
  * Customer messages (re)start the thread's timer; a human agent's answer and the thread
@@ -89,7 +104,14 @@ export const routeIdleReply = (
       const { event, kind } = authored;
       if (kind === 'agent') {
         return isAnswerEvent(event)
-          ? [cancel(thread.chatId, thread.threadId, 'agent answered')]
+          ? [
+              cancel(
+                thread.chatId,
+                thread.threadId,
+                'agent answered',
+                parseTimestamp(event.created_at),
+              ),
+            ]
           : [];
       }
       return isCustomerLike(kind) && isWaitingEvent(event)
@@ -97,6 +119,7 @@ export const routeIdleReply = (
         : [];
     }
     case 'chat_deactivated':
+      // Every message of a thread precedes its closing: its timer goes, whatever started it.
       return [cancel(webhook.payload.chat_id, webhook.payload.thread_id, 'chat deactivated')];
     default:
       return [];
@@ -114,11 +137,17 @@ const timerOf = (organizationId: string, chatId: string, threadId: string) =>
  */
 export const scheduleNudge = (
   organizationId: string,
-  { chatId, threadId, eventId, delayMs }: Omit<ScheduleIdleReplyIntent, 'kind'>,
+  { chatId, threadId, eventId, startedAt, delayMs }: Omit<ScheduleIdleReplyIntent, 'kind'>,
 ): JobRequest => ({
   op: 'add',
   name: 'nudge',
-  data: { organizationId, chatId, threadId, eventId },
+  data: {
+    organizationId,
+    chatId,
+    threadId,
+    eventId,
+    ...(startedAt === undefined ? {} : { startedAt }),
+  },
   id: ['idle', organizationId, chatId, threadId, eventId],
   delayMs: Math.max(0, delayMs),
   timer: timerOf(organizationId, chatId, threadId),
@@ -127,4 +156,8 @@ export const scheduleNudge = (
 export const idleReplyRequest = (intent: IdleReplyIntent, organizationId: string): JobRequest =>
   intent.kind === 'schedule-idle-reply'
     ? scheduleNudge(organizationId, intent)
-    : { op: 'cancel-timer', timer: timerOf(organizationId, intent.chatId, intent.threadId) };
+    : {
+        op: 'cancel-timer',
+        timer: timerOf(organizationId, intent.chatId, intent.threadId),
+        ...(intent.startedBefore === undefined ? {} : { startedBefore: intent.startedBefore }),
+      };
