@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   assertQueueRedisPolicy,
   claimDelivery,
+  createChatJobIndex,
   createEventProducer,
   createProducerConnection,
   deriveDedupeKey,
@@ -69,6 +70,34 @@ describe('createEventProducer', () => {
     } finally {
       await producer.close();
       await queue.close();
+      connection.disconnect();
+      await deleteKeysWithPrefix(redis, prefix);
+    }
+  });
+
+  it('indexes a stored webhook by chat, close writing what still waits for its batch', async () => {
+    const prefix = createTestPrefix();
+    const layout = createRedisLayout(prefix);
+    const connection = createProducerConnection(inject('redisUrl'));
+    const errors: Error[] = [];
+    const producer = createEventProducer({
+      connection,
+      layout,
+      onError: (err) => errors.push(err),
+    });
+    try {
+      await waitFor(() => connection.status === 'ready', { what: 'producer connection' });
+      const job = { ...eventJob('K600PKZON8_11'), chatId: 'PJ0MRSHTDG' };
+      await producer.enqueue(job);
+      await producer.close();
+      // The connection goes at once: an entry left to the batch's timer would never be written.
+      connection.disconnect();
+      const index = createChatJobIndex(redis, layout.keyPrefix);
+      expect(
+        (await index.read('PJ0MRSHTDG')).map(({ queue, jobId }) => ({ queue, jobId })),
+      ).toEqual([{ queue: QUEUE_NAMES.livechatEvents, jobId: job.dedupeKey }]);
+      expect(errors).toEqual([]);
+    } finally {
       connection.disconnect();
       await deleteKeysWithPrefix(redis, prefix);
     }

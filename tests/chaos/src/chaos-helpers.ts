@@ -4,9 +4,10 @@ import type { Sandbox } from '@nudge/livechat-sandbox';
 import { QUEUE_NAMES, type QueueName } from '@nudge/queues';
 import { customIdFor } from '@nudge/rules';
 import { type NodeProcess, waitFor } from '@nudge/testing';
-import { finishedRunsOfChat, jobsOfChat } from '@nudge/tests/e2e-helpers';
+import { finishedRunsOfChat, isInlineRun, jobsOfChat } from '@nudge/tests/e2e-helpers';
 import type { Stack } from '@nudge/tests/stack';
 import type { Job, Queue } from 'bullmq';
+import { expect } from 'vitest';
 
 /**
  * A pass-through HTTP proxy in front of the sandbox for one worker process, recording the
@@ -209,8 +210,8 @@ export const waitForOnlyRun = (stack: Stack, queue: QueueName, chatId: string, t
 /**
  * The tag job of `chatId` recovered after the worker acting on it died (killed, frozen, cut
  * off, forced out): the job that stalled (the route job, or the rule's job through its queue)
- * is completed, stalled once and re-run, and the whisper was run once to completion (inline in
- * the re-run, or by the rule's queue it was handed to); returns that run, and the stalled job.
+ * is completed, stalled once and re-run, and the whisper was run once to completion by the
+ * rule's queue (a re-run route step hands it there); returns that run, and the stalled job.
  */
 export const waitForRecoveredTagJob = async (
   stack: Stack,
@@ -224,6 +225,8 @@ export const waitForRecoveredTagJob = async (
   }
   const stalled = await waitForOnlyRouteJobCompleted(stack, chatId, 'thread_tagged', timeoutMs);
   const run = await waitForOnlyRun(stack, QUEUE_NAMES.cannedResponses, chatId, timeoutMs);
+  // Only a route job's first run acts itself: its re-run handed the whisper to the queue.
+  expect(isInlineRun(run), 'the re-run route step acted on the whisper itself').toBe(false);
   return { stalled, run };
 };
 
