@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { NudgeRules, WorkerEnv } from '@nudge/config';
+import { CachedBotToken } from '@nudge/livechat';
 import {
   assertQueueRedisPolicy,
   createChatJobIndex,
@@ -118,7 +119,7 @@ const createContext = (
   const livechat = createLivechatClients({
     baseUrl: config.LIVECHAT_API_URL,
     timeoutMs: config.LIVECHAT_TIMEOUT_MS,
-    tokenCache: createRedisTokenCache({ redis, prefix }),
+    tokenCache: createRedisTokenCache({ redis, prefix, entry: CachedBotToken }),
     log,
     onSkippedEvent: (skipped) => reportSkippedEvent(skipped),
     onCall: metrics.livechatCall,

@@ -1,4 +1,5 @@
 import type { OrganizationRules } from '@nudge/config';
+import { CachedBotToken } from '@nudge/livechat';
 import { createDefaultSeed, createSandbox, type Sandbox } from '@nudge/livechat-sandbox';
 import { RuleSettings } from '@nudge/rules';
 import { createRedisTokenCache } from '@nudge/runtime';
@@ -50,7 +51,7 @@ const setup = async (region: string) => {
   const clients = createLivechatClients({
     baseUrl: sandbox.url,
     timeoutMs: 2_000,
-    tokenCache: createRedisTokenCache({ redis, prefix }),
+    tokenCache: createRedisTokenCache({ redis, prefix, entry: CachedBotToken }),
     log: { warn: () => undefined },
   });
   return { sandbox, organization, clients, botId: bot.id };

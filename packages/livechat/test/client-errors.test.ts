@@ -4,6 +4,7 @@ import { createRedisTokenCache } from '@nudge/runtime';
 import { findFreePort } from '@nudge/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  CachedBotToken,
   createLivechatClient,
   LivechatError,
   type LivechatErrorDetails,
@@ -372,7 +373,11 @@ describe('secrets stay out of errors and logs', () => {
     // Failures of issue_bot_token itself (an empty cache, so the client must issue): a wrong
     // secret, and an answer that fails our schema.
     const emptyCache = () =>
-      createRedisTokenCache({ redis: scope.redis, prefix: `${scope.prefix}:${randomUUID()}` });
+      createRedisTokenCache({
+        redis: scope.redis,
+        prefix: `${scope.prefix}:${randomUUID()}`,
+        entry: CachedBotToken,
+      });
     await collect(
       clientFor(sandbox, scope, {
         mode: 'bot',

@@ -12,6 +12,7 @@ import { connectRedis, createTestPrefix, deleteKeysWithPrefix } from '@nudge/tes
 import type { Redis } from 'ioredis';
 import { inject, onTestFinished } from 'vitest';
 import {
+  CachedBotToken,
   type CreateLivechatClientOptions,
   createLivechatClient,
   type LivechatApiVersion,
@@ -100,7 +101,11 @@ const authFor = (
         clientId: credentials.clientId,
         organizationId: credentials.organizationId,
         issuer: { type: 'pat', accountId: credentials.accountId, pat: credentials.pat },
-        tokenCache: createRedisTokenCache({ redis: scope.redis, prefix: scope.prefix }),
+        tokenCache: createRedisTokenCache({
+          redis: scope.redis,
+          prefix: scope.prefix,
+          entry: CachedBotToken,
+        }),
         ...botAuth,
       };
     case 'pat':

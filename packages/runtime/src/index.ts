@@ -27,5 +27,4 @@ export {
   type CreateRedisTokenCacheOptions,
   createRedisTokenCache,
   type RedisTokenCache,
-  StoredBotToken,
 } from './token-cache.js';

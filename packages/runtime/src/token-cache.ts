@@ -1,29 +1,26 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { createRedisKeys, parseStoredJson } from './redis-keys.js';
 import type { RedisClient } from './redis-layout.js';
 import { releaseLock, tryLock } from './redis-lock.js';
 
-/** A bot token as stored: when LiveChat stops accepting it, and when we stop using it. */
-export const StoredBotToken = z.object({
-  token: z.string().min(1),
-  expiresAt: z.number(),
-  refreshAt: z.number(),
-});
-export type StoredBotToken = z.output<typeof StoredBotToken>;
-
-/** The LiveChat client's bot token cache (`BotTokenCache` of @nudge/livechat), in Redis. */
-export type RedisTokenCache = {
-  get: (name: string) => Promise<StoredBotToken | undefined>;
-  set: (name: string, entry: StoredBotToken, ttlMs: number) => Promise<void>;
+/**
+ * A token cache in Redis, for entries of `Entry`'s schema (the LiveChat client's
+ * `CachedBotToken`, whose `BotTokenCache` this implements): parsed when read back, never cast.
+ */
+export type RedisTokenCache<Entry extends { token: string }> = {
+  get: (name: string) => Promise<Entry | undefined>;
+  set: (name: string, entry: Entry, ttlMs: number) => Promise<void>;
   deleteIfToken: (name: string, token: string) => Promise<void>;
   acquireLock: (name: string, ttlMs: number) => Promise<string | undefined>;
   releaseLock: (name: string, lockId: string) => Promise<void>;
 };
 
-export type CreateRedisTokenCacheOptions = {
+export type CreateRedisTokenCacheOptions<Entry extends { token: string }> = {
   redis: RedisClient;
   /** The prefix of Nudge's keys (`RedisLayout.keyPrefix`): its `botToken` and `botTokenLock` keys. */
   prefix: string;
+  /** What an entry is (`CachedBotToken` of @nudge/livechat). */
+  entry: z.ZodType<Entry>;
 };
 
 // Compare-and-delete on the entry's token, so a worker never deletes a token another one has
@@ -38,13 +35,14 @@ end
 return 0`;
 
 /** A Redis-backed bot token cache shared by every worker, with a lock per bot for refreshing. */
-export const createRedisTokenCache = ({
+export const createRedisTokenCache = <Entry extends { token: string }>({
   redis,
   prefix,
-}: CreateRedisTokenCacheOptions): RedisTokenCache => {
+  entry: schema,
+}: CreateRedisTokenCacheOptions<Entry>): RedisTokenCache<Entry> => {
   const keys = createRedisKeys(prefix);
   return {
-    get: async (name) => parseStoredJson(StoredBotToken, await redis.get(keys.botToken(name))),
+    get: async (name) => parseStoredJson(schema, await redis.get(keys.botToken(name))),
     set: async (name, entry, ttlMs) => {
       await redis.set(
         keys.botToken(name),
