@@ -102,6 +102,20 @@ export default {
       },
     },
     {
+      name: 'livechat-client-no-redis',
+      severity: 'error',
+      comment:
+        "packages/livechat is LiveChat's protocol (schemas, the API client): it stores nothing. " +
+        'Its production code imports no Redis or queue library and no workspace but its own; ' +
+        'whoever keeps a bot token somewhere (the worker, in Redis) hands the client a ' +
+        '`BotTokenCache`. Its tests may use Redis and the sandbox.',
+      from: { path: '^packages/livechat/src/', pathNot: [TEST_FILE, ...TEST_HELPERS] },
+      to: {
+        path: ['^node_modules/(ioredis|bullmq)/', '^(packages/|apps/|@nudge/)'],
+        pathNot: '^(packages/livechat/|@nudge/livechat(/|$))',
+      },
+    },
+    {
       name: 'packages-not-to-apps',
       severity: 'error',
       comment:

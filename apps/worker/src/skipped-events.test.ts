@@ -25,7 +25,7 @@ describe('createSkippedEventReporter', () => {
       id: 'T_2',
       type: 'file',
       reason: 'schema_mismatch' as const,
-      issues: 'url: Invalid input',
+      issues: [{ path: ['url'], message: 'Invalid input' }],
     };
     report(skipped);
     report(skipped);
@@ -40,6 +40,7 @@ describe('createSkippedEventReporter', () => {
       eventId: 'T_2',
       eventType: 'file',
       reason: 'schema_mismatch',
+      issues: 'url: Invalid input',
     });
     const metric = await registry.getSingleMetricAsString(EVENTS_SKIPPED_METRIC);
     expect(metric).toContain(

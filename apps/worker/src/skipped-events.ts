@@ -1,4 +1,5 @@
 import type { LivechatSkippedEvent } from '@nudge/livechat';
+import { describeIssues } from '@nudge/runtime';
 import { Counter, type Logger, type Registry } from '@nudge/telemetry';
 
 export const EVENTS_SKIPPED_METRIC = 'nudge_livechat_events_skipped_total';
@@ -34,7 +35,7 @@ export const createSkippedEventReporter = ({
         eventType: skipped.type,
         index: skipped.index,
         reason: skipped.reason,
-        issues: skipped.issues,
+        issues: describeIssues(skipped.issues),
       },
       'LiveChat event skipped: it does not match our schema',
     );

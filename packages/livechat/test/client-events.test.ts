@@ -71,7 +71,7 @@ describe('events that do not parse', () => {
       type: 'file',
       index: 1,
       reason: 'schema_mismatch',
-      issues: expect.stringContaining('url'),
+      issues: [expect.objectContaining({ path: ['url'] })],
     };
     expect(skipped).toEqual([{ ...expected, action: 'get_chat' }]);
 

@@ -1,4 +1,3 @@
-import { describeIssues } from '@nudge/runtime/issues';
 import { z } from 'zod';
 
 // Agent Chat API event objects as they appear in webhooks (`payload.event`,
@@ -125,9 +124,12 @@ export type SkippedEvent = {
   id: string | undefined;
   type: string | undefined;
   reason: SkippedEventReason;
-  /** The first schema issues, for a log line. */
-  issues: string;
+  /** The first schema issues (at most 3), as zod reports them. */
+  issues: SchemaIssue[];
 };
+
+/** Where an event fails its schema, and how. */
+export type SchemaIssue = { path: PropertyKey[]; message: string };
 
 /**
  * A thread's events parsed one by one: an event that doesn't parse is left out and listed in
@@ -156,7 +158,9 @@ const parseThreadEvents = (
       id,
       type,
       reason: id === undefined || type === undefined ? 'malformed' : 'schema_mismatch',
-      issues: describeIssues((known?.error ?? parsed.error).issues, 3),
+      issues: (known?.error ?? parsed.error).issues
+        .slice(0, 3)
+        .map(({ path, message }) => ({ path, message })),
     });
   });
   return { events, skipped };

@@ -154,14 +154,14 @@ describe('payload schemas', () => {
         id: 'E_2',
         type: 'message',
         reason: 'schema_mismatch',
-        issues: expect.stringContaining('text'),
+        issues: [expect.objectContaining({ path: ['text'] })],
       },
       {
         index: 2,
         id: undefined,
         type: undefined,
         reason: 'malformed',
-        issues: expect.any(String),
+        issues: expect.arrayContaining([{ path: expect.any(Array), message: expect.any(String) }]),
       },
     ]);
   });
