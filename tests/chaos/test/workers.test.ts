@@ -80,6 +80,43 @@ describe.each(ACTING)('kill -9 of a worker mid-job (W1, W2), acting $acting', (a
   }, 40_000);
 });
 
+describe('a route job re-run after its worker died, the chat free again (W1, W2)', () => {
+  // Only a route job's first run acts itself. Its re-run hands the rule jobs to their queues
+  // even when nothing else stands in the way (the dead worker's chat turn has run out), so a job
+  // that kills its worker fails in its rule's queue, where it is replayed, rather than take the
+  // webhook's route job, and with it the webhook's other rules, down with it.
+  it('hands the whisper to its queue, where it is sent once', async () => {
+    const stack = await rows.start({ workers: 1, workerEnv: { LIVECHAT_TIMEOUT_MS: '1000' } });
+    await stack.setBotStatus('accepting_chats');
+    const hang = stack.sandbox.faults.add({ action: 'get_chat', mode: 'hang', times: 1 });
+
+    const { chatId, threadId } = stack.sandbox.scenario.openChat();
+    stack.sandbox.scenario.tag({ chatId, tag: 'refund' });
+    await stack.sandbox.journal.waitForRequest((call) => call.action === hang.action, 15_000);
+    const [victim] = stack.chaosWorkers;
+    if (!victim) {
+      throw new Error('no worker');
+    }
+    await stack.kill(victim.proc, 'SIGKILL');
+    // The dead worker's chat lock expires (5 × the LiveChat timeout) before anyone re-runs it.
+    const lock = stack.keys.chatLock(stack.organizationId, chatId);
+    await waitFor(async () => (await stack.redis.exists(lock)) === 0, {
+      timeoutMs: 10_000,
+      what: "the dead worker's chat lock to expire",
+    });
+    await stack.startWorkers(1);
+
+    const customId = tagCustomId(stack, chatId, threadId, 'refund');
+    const inline = ACTING[0];
+    const { stalled, run } = await waitForRecoveredTagJob(stack, inline, chatId, 20_000);
+    expect(stalled.stalledCounter).toBe(1);
+    expect(stalled.returnvalue).toEqual({ outcome: 'routed', intents: ['suggest-for-tag'] });
+    expect(await stack.queue(QUEUE_NAMES.cannedResponses).getJob(run.id ?? '')).toBeDefined();
+    expect(run.returnvalue).toMatchObject({ outcome: 'sent', botId: stack.botId });
+    expect(sendsPerCustomId(stack)).toEqual(new Map([[customId, 1]]));
+  }, 40_000);
+});
+
 // The jobs a worker holds when the signal comes are route jobs acting on the whispers, or
 // (through the rule queue) the whispers' canned-responses jobs: both must be finished or left
 // to be recovered.
