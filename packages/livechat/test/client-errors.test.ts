@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sandbox } from '@nudge/livechat-sandbox';
 import { createRedisTokenCache } from '@nudge/runtime';
 import { findFreePort } from '@nudge/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   CachedBotToken,
   createLivechatClient,
@@ -210,6 +210,25 @@ describe('timeouts', () => {
     const err = await rejectionOf(client.getChat({ chat_id: chatId }, { timeoutMs: 200 }));
     expect(err).toMatchObject({ kind: 'retryable', type: 'timeout' });
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("a call's deadline timer is cleared once it answers, not left for the whole timeout", async () => {
+    // An odd timeout, to tell the call's deadline from any other timer.
+    const TIMEOUT_MS = 7_321;
+    const client = clientFor(sandbox, scope, { mode: 'pat', version: '3.6' });
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const clear = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      await client.getChat({ chat_id: chatId }, { timeoutMs: TIMEOUT_MS });
+      const deadlines = set.mock.calls.flatMap(([, delay], i) =>
+        delay === TIMEOUT_MS ? [set.mock.results[i]?.value] : [],
+      );
+      expect(deadlines).toHaveLength(1);
+      expect(clear.mock.calls.map(([timer]) => timer)).toContain(deadlines[0]);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
   });
 
   it("the caller's signal aborts the call (retryable)", async () => {
