@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -391,6 +392,56 @@ describe('nudge start (the CLI alone)', () => {
       const redis = connectRedis(inject('redisUrl'));
       await deleteKeysWithPrefix(redis, prefix);
       redis.disconnect();
+    }
+  });
+});
+
+/** Running, not a zombie left for a parent to reap. */
+const isRunning = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+describe('nudge start killed outright (SIGKILL)', () => {
+  it('takes its apps and the Redis it spawned along', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'nudge-start-'));
+    const proc = startNodeProcess({
+      entry: CLI_MAIN,
+      args: [
+        ...['start', '--port', '0', '--sandbox-port', '0', '--dashboard-port', '0'],
+        ...['--state-dir', stateDir, '--json-logs'],
+      ],
+      env: { REDIS_URL: '', NUDGE_CONFIG: '', LIVECHAT_WEBHOOK_SECRETS: '' },
+    });
+    let children: number[] = [];
+    try {
+      await proc.waitForLine(
+        (line) => String(line.msg).startsWith('Nudge is running against the LiveChat sandbox'),
+        30_000,
+      );
+      children = spawnSync('pgrep', ['-P', String(proc.child.pid)], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .map(Number);
+      const names = children.map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+      // ingest, a worker, the dashboard and redis-server.
+      expect(names.filter((name) => name === 'redis-server')).toHaveLength(1);
+      expect(children.length).toBeGreaterThanOrEqual(4);
+
+      proc.kill('SIGKILL');
+      await waitFor(() => children.every((pid) => !isRunning(pid)), {
+        timeoutMs: 15_000,
+        what: `the children of the killed CLI to stop (${children.filter(isRunning).join(', ')})`,
+      });
+    } finally {
+      proc.kill('SIGKILL');
+      for (const pid of children.filter(isRunning)) {
+        process.kill(pid, 'SIGKILL');
+      }
     }
   });
 });

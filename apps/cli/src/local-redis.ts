@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { loadConfig, RedisEnv } from '@nudge/config';
+import { findExecutable, spawnTied } from './children.js';
 import { freePort } from './ports.js';
 import { probeRedis, waitForRedis } from './redis-probe.js';
 
@@ -13,6 +14,9 @@ export type LocalRedis = {
   source: 'REDIS_URL' | 'localhost:6379' | 'spawned';
   stop: () => Promise<void>;
 };
+
+const NOT_INSTALLED =
+  'redis-server is not installed: install Redis (e.g. apt-get install redis-server) or set REDIS_URL';
 
 /** How long an explicit REDIS_URL may take to answer before `nudge start` gives up. */
 const REDIS_URL_WAIT_MS = 4_000;
@@ -27,8 +31,12 @@ const spawnRedis = async (
   }
   await mkdir(dataDir, { recursive: true });
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
+  const redisServer = findExecutable('redis-server');
+  if (redisServer === undefined) {
+    throw new Error(NOT_INSTALLED);
+  }
+  const child: ChildProcess = spawnTied(
+    redisServer,
     [
       ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', ''],
       ...['--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--hz', '100'],
@@ -36,7 +44,7 @@ const spawnRedis = async (
       ...['--logfile', ''],
     ],
     // Its own process group: a Ctrl-C reaches the apps, which still need Redis to drain; the
-    // CLI stops Redis last.
+    // CLI stops Redis last. Tied to the CLI all the same: a CLI killed outright takes it along.
     { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
   );
   const stop = async () => {
@@ -52,9 +60,7 @@ const spawnRedis = async (
   const failed = once(child, 'error').then(([err]) => {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(
-      code === 'ENOENT'
-        ? 'redis-server is not installed: install Redis (e.g. apt-get install redis-server) or set REDIS_URL'
-        : `could not start redis-server: ${String(err)}`,
+      code === 'ENOENT' ? NOT_INSTALLED : `could not start redis-server: ${String(err)}`,
     );
   });
   const exitedEarly = once(child, 'exit').then(([code]) => {
