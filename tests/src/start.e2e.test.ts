@@ -406,45 +406,53 @@ const isRunning = (pid: number): boolean => {
   }
 };
 
-describe('nudge start killed outright (SIGKILL)', () => {
-  it('takes its apps and the Redis it spawned along', async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'nudge-start-'));
-    const proc = startNodeProcess({
-      entry: CLI_MAIN,
-      args: [
-        ...['start', '--port', '0', '--sandbox-port', '0', '--dashboard-port', '0'],
-        ...['--state-dir', stateDir, '--json-logs'],
-      ],
-      env: { REDIS_URL: '', NUDGE_CONFIG: '', LIVECHAT_WEBHOOK_SECRETS: '' },
-    });
-    let children: number[] = [];
-    try {
-      await proc.waitForLine(
-        (line) => String(line.msg).startsWith('Nudge is running against the LiveChat sandbox'),
-        30_000,
-      );
-      children = spawnSync('pgrep', ['-P', String(proc.child.pid)], { encoding: 'utf8' })
-        .stdout.trim()
-        .split('\n')
-        .map(Number);
-      const names = children.map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
-      // ingest, a worker, the dashboard and redis-server.
-      expect(names.filter((name) => name === 'redis-server')).toHaveLength(1);
-      expect(children.length).toBeGreaterThanOrEqual(4);
+// The CLI ties its children to itself through util-linux's setpriv (Linux). Without it the
+// children outlive a killed CLI, as documented; CI (NUDGE_CI_TOOLS) requires it.
+const HAS_SETPRIV =
+  process.platform === 'linux' && spawnSync('setpriv', ['--version']).status === 0;
 
-      proc.kill('SIGKILL');
-      await waitFor(() => children.every((pid) => !isRunning(pid)), {
-        timeoutMs: 15_000,
-        what: `the children of the killed CLI to stop (${children.filter(isRunning).join(', ')})`,
+describe.skipIf(!HAS_SETPRIV && !process.env.NUDGE_CI_TOOLS)(
+  'nudge start killed outright (SIGKILL)',
+  () => {
+    it('takes its apps and the Redis it spawned along', async () => {
+      const stateDir = await mkdtemp(join(tmpdir(), 'nudge-start-'));
+      const proc = startNodeProcess({
+        entry: CLI_MAIN,
+        args: [
+          ...['start', '--port', '0', '--sandbox-port', '0', '--dashboard-port', '0'],
+          ...['--state-dir', stateDir, '--json-logs'],
+        ],
+        env: { REDIS_URL: '', NUDGE_CONFIG: '', LIVECHAT_WEBHOOK_SECRETS: '' },
       });
-    } finally {
-      proc.kill('SIGKILL');
-      for (const pid of children.filter(isRunning)) {
-        process.kill(pid, 'SIGKILL');
+      let children: number[] = [];
+      try {
+        await proc.waitForLine(
+          (line) => String(line.msg).startsWith('Nudge is running against the LiveChat sandbox'),
+          30_000,
+        );
+        children = spawnSync('pgrep', ['-P', String(proc.child.pid)], { encoding: 'utf8' })
+          .stdout.trim()
+          .split('\n')
+          .map(Number);
+        const names = children.map((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+        // ingest, a worker, the dashboard and redis-server.
+        expect(names.filter((name) => name === 'redis-server')).toHaveLength(1);
+        expect(children.length).toBeGreaterThanOrEqual(4);
+
+        proc.kill('SIGKILL');
+        await waitFor(() => children.every((pid) => !isRunning(pid)), {
+          timeoutMs: 15_000,
+          what: `the children of the killed CLI to stop (${children.filter(isRunning).join(', ')})`,
+        });
+      } finally {
+        proc.kill('SIGKILL');
+        for (const pid of children.filter(isRunning)) {
+          process.kill(pid, 'SIGKILL');
+        }
       }
-    }
-  });
-});
+    });
+  },
+);
 
 describe('nudge <command> --help', () => {
   it.each(['start', 'setup', 'status', 'doctor', 'teardown', 'demo'])(
