@@ -343,28 +343,37 @@ describe('nudge start without dashboard credentials', () => {
   });
 });
 
+/**
+ * The CLI alone (`nudge start`, sandbox mode, free ports, a state directory of its own, JSON
+ * logs) up to its banner; `env` says which Redis.
+ */
+const startCli = async (env: Record<string, string>) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'nudge-start-'));
+  const proc = startNodeProcess({
+    entry: CLI_MAIN,
+    args: [
+      ...['start', '--port', '0', '--sandbox-port', '0', '--dashboard-port', '0'],
+      ...['--state-dir', stateDir, '--json-logs'],
+    ],
+    env: { NUDGE_CONFIG: '', LIVECHAT_WEBHOOK_SECRETS: '', ...env },
+  });
+  try {
+    await proc.waitForLine(
+      (line) => String(line.msg).startsWith('Nudge is running against the LiveChat sandbox'),
+      30_000,
+    );
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  }
+  return proc;
+};
+
 describe('nudge start (the CLI alone)', () => {
   it('acts as the bot against the sandbox with an explicit REDIS_URL, and stops on SIGINT', async () => {
     const prefix = createTestPrefix();
-    const stateDir = await mkdtemp(join(tmpdir(), 'nudge-start-'));
-    const proc = startNodeProcess({
-      entry: CLI_MAIN,
-      args: [
-        ...['start', '--port', '0', '--sandbox-port', '0', '--dashboard-port', '0'],
-        ...['--state-dir', stateDir, '--json-logs'],
-      ],
-      env: {
-        REDIS_URL: inject('redisUrl'),
-        QUEUE_PREFIX: prefix,
-        NUDGE_CONFIG: '',
-        LIVECHAT_WEBHOOK_SECRETS: '',
-      },
-    });
+    const proc = await startCli({ REDIS_URL: inject('redisUrl'), QUEUE_PREFIX: prefix });
     try {
-      await proc.waitForLine(
-        (line) => String(line.msg).startsWith('Nudge is running against the LiveChat sandbox'),
-        30_000,
-      );
       const sandboxLine = await proc.waitForLine((line) =>
         String(line.msg).trim().startsWith('sandbox '),
       );
@@ -415,21 +424,9 @@ describe.skipIf(!HAS_SETPRIV && !process.env.NUDGE_CI_TOOLS)(
   'nudge start killed outright (SIGKILL)',
   () => {
     it('takes its apps and the Redis it spawned along', async () => {
-      const stateDir = await mkdtemp(join(tmpdir(), 'nudge-start-'));
-      const proc = startNodeProcess({
-        entry: CLI_MAIN,
-        args: [
-          ...['start', '--port', '0', '--sandbox-port', '0', '--dashboard-port', '0'],
-          ...['--state-dir', stateDir, '--json-logs'],
-        ],
-        env: { REDIS_URL: '', NUDGE_CONFIG: '', LIVECHAT_WEBHOOK_SECRETS: '' },
-      });
+      const proc = await startCli({ REDIS_URL: '' });
       let children: number[] = [];
       try {
-        await proc.waitForLine(
-          (line) => String(line.msg).startsWith('Nudge is running against the LiveChat sandbox'),
-          30_000,
-        );
         children = spawnSync('pgrep', ['-P', String(proc.child.pid)], { encoding: 'utf8' })
           .stdout.trim()
           .split('\n')
