@@ -440,6 +440,42 @@ const writeRules = async ({ afterSeconds = 5 }: RulesOptions): Promise<string> =
   return path;
 };
 
+/**
+ * A started pipeline's handle: the receiver can be stopped on its own (the workers keep
+ * running); `stop` stops whatever still runs, then `cleanUp`.
+ */
+const pipelineOf = (
+  kind: Pipeline['kind'],
+  webhookUrl: string,
+  receiver: RunningProcess,
+  workers: RunningProcess[],
+  addWorker: Pipeline['addWorker'],
+  cleanUp: () => Promise<void> = async () => undefined,
+): Pipeline => {
+  const pipeline: Pipeline = {
+    kind,
+    webhookUrl,
+    receiver,
+    workers,
+    addWorker,
+    stopReceiver: async () => {
+      if (pipeline.receiver) {
+        await stopProcess(pipeline.receiver.proc);
+        pipeline.receiver = undefined;
+      }
+    },
+    stop: async () => {
+      await Promise.all(
+        [...workers, ...(pipeline.receiver ? [pipeline.receiver] : [])].map((p) =>
+          stopProcess(p.proc),
+        ),
+      );
+      await cleanUp();
+    },
+  };
+  return pipeline;
+};
+
 type StartPipelineOptions = {
   redisUrl: string;
   livechatUrl: string;
@@ -478,7 +514,7 @@ export const startNudge = async ({
     },
   });
   try {
-    let ingest: RunningProcess | undefined = {
+    const ingest: RunningProcess = {
       name: 'ingest',
       proc: ingestProc,
       pid: ingestProc.child.pid ?? 0,
@@ -517,27 +553,9 @@ export const startNudge = async ({
     for (let i = 0; i < workers; i += 1) {
       await addWorker();
     }
-    const pipeline: Pipeline = {
-      kind: 'nudge',
-      webhookUrl,
-      receiver: ingest,
-      workers: started,
-      addWorker,
-      stopReceiver: async () => {
-        if (ingest) {
-          await stopProcess(ingest.proc);
-          ingest = undefined;
-          pipeline.receiver = undefined;
-        }
-      },
-      stop: async () => {
-        await Promise.all(
-          [...started, ...(ingest ? [ingest] : [])].map((p) => stopProcess(p.proc)),
-        );
-        await rm(dirname(rulesPath), { recursive: true, force: true });
-      },
-    };
-    return pipeline;
+    return pipelineOf('nudge', webhookUrl, ingest, started, addWorker, () =>
+      rm(dirname(rulesPath), { recursive: true, force: true }),
+    );
   } catch (err) {
     // A process that never got ready must not outlive the bench (nor those started before it).
     await Promise.all(
@@ -573,7 +591,7 @@ export const startNaive = async ({
     },
   });
   const listening = await receiverProc.waitForLine((line) => line.msg === 'listening');
-  let naiveReceiver: RunningProcess | undefined = {
+  const receiver: RunningProcess = {
     name: 'receiver',
     proc: receiverProc,
     pid: receiverProc.child.pid ?? 0,
@@ -592,26 +610,7 @@ export const startNaive = async ({
   for (let i = 0; i < workers; i += 1) {
     await addWorker();
   }
-  const pipeline: Pipeline = {
-    kind: 'naive',
-    webhookUrl,
-    receiver: naiveReceiver,
-    workers: started,
-    addWorker,
-    stopReceiver: async () => {
-      if (naiveReceiver) {
-        await stopProcess(naiveReceiver.proc);
-        naiveReceiver = undefined;
-        pipeline.receiver = undefined;
-      }
-    },
-    stop: async () => {
-      await Promise.all(
-        [...started, ...(naiveReceiver ? [naiveReceiver] : [])].map((p) => stopProcess(p.proc)),
-      );
-    },
-  };
-  return pipeline;
+  return pipelineOf('naive', webhookUrl, receiver, started, addWorker);
 };
 
 // ───────────────────────────── statistics and tables ─────────────────────────────
