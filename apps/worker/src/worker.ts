@@ -12,7 +12,6 @@ import {
   HASH_LISTPACK_VALUE,
   QUEUE_RETENTION,
   RECONCILE_JOB,
-  readHashListpackValue,
   watchConnection,
 } from '@nudge/queues';
 import { type AnyRule, RULE_SET, type RuleSet } from '@nudge/rules';
@@ -289,10 +288,10 @@ export const startWorker = async ({
   if (report.aofEnabled === false) {
     log.warn('redis runs without AOF: a Redis restart loses queued jobs');
   }
-  const listpackValue = await readHashListpackValue(redis);
-  if (listpackValue !== undefined && listpackValue < HASH_LISTPACK_VALUE) {
+  const { hashListpackValue } = report;
+  if (hashListpackValue !== undefined && hashListpackValue < HASH_LISTPACK_VALUE) {
     log.warn(
-      { hashMaxListpackValue: listpackValue },
+      { hashMaxListpackValue: hashListpackValue },
       `redis hash-max-listpack-value is under ${HASH_LISTPACK_VALUE}: each job hash (a pending idle timer) takes ~35 % more memory`,
     );
   }

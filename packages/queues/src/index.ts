@@ -49,6 +49,5 @@ export {
   EvictionPolicyError,
   HASH_LISTPACK_VALUE,
   type RedisPolicyReport,
-  readHashListpackValue,
   readRedisPolicy,
 } from './redis-policy.js';

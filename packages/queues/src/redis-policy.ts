@@ -1,5 +1,6 @@
 import { isRedisCluster, type RedisClient } from '@nudge/runtime';
 import type { Cluster, Redis } from 'ioredis';
+import { z } from 'zod';
 
 export type RedisPolicyReport = {
   /**
@@ -10,6 +11,11 @@ export type RedisPolicyReport = {
   evictionPolicy: string | undefined;
   /** False when AOF is off (on any primary): a Redis restart then loses accepted webhooks. */
   aofEnabled: boolean | undefined;
+  /**
+   * `hash-max-listpack-value` (the lowest of a cluster's primaries), or undefined where CONFIG
+   * GET is refused (some managed Redis): see `HASH_LISTPACK_VALUE`.
+   */
+  hashListpackValue: number | undefined;
   /** On a cluster: the primary (`host:port`) the report's worst finding is about. */
   node?: string;
   /** How many servers were read: 1, or a cluster's primaries. */
@@ -18,7 +24,26 @@ export type RedisPolicyReport = {
   clusterNode?: boolean;
 };
 
-type ServerPolicy = { evictionPolicy: string | undefined; aofEnabled: boolean | undefined };
+type ServerPolicy = Pick<RedisPolicyReport, 'evictionPolicy' | 'aofEnabled' | 'hashListpackValue'>;
+
+/** The listpack limit Nudge's job hashes need to stay compact (see README, Redis settings). */
+export const HASH_LISTPACK_VALUE = 512;
+
+/** CONFIG GET's answer: name, value, name, value… */
+const ConfigAnswer = z.array(z.string());
+
+/**
+ * `hash-max-listpack-value` (`hash-max-ziplist-value` before Redis 7, an alias since), or
+ * undefined where CONFIG GET is refused. A job hash whose values are all under it is a
+ * listpack: a pending idle timer's ~1.0 KB instead of ~1.35 KB.
+ */
+const readHashListpackValue = async (redis: Redis): Promise<number | undefined> => {
+  const answer = ConfigAnswer.safeParse(
+    await redis.config('GET', 'hash-max-*-value').catch(() => undefined),
+  );
+  const values = answer.success ? answer.data.filter((_, i) => i % 2 === 1).map(Number) : [];
+  return values.length > 0 ? Math.max(...values) : undefined;
+};
 
 const infoField = (info: string, field: string): string | undefined => {
   const match = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
@@ -26,33 +51,17 @@ const infoField = (info: string, field: string): string | undefined => {
 };
 
 const readServerPolicy = async (redis: Redis): Promise<ServerPolicy> => {
-  const [memory, persistence] = await Promise.all([
+  const [memory, persistence, hashListpackValue] = await Promise.all([
     redis.info('memory'),
     redis.info('persistence'),
+    readHashListpackValue(redis),
   ]);
   const aof = infoField(persistence, 'aof_enabled');
   return {
     evictionPolicy: infoField(memory, 'maxmemory_policy'),
     aofEnabled: aof === undefined ? undefined : aof === '1',
+    hashListpackValue,
   };
-};
-
-/** The listpack limit Nudge's job hashes need to stay compact (see README, Redis settings). */
-export const HASH_LISTPACK_VALUE = 512;
-
-/**
- * `hash-max-listpack-value` (`hash-max-ziplist-value` before Redis 7) of the server a command
- * reaches, or undefined where CONFIG GET is refused (some managed Redis). A job hash whose
- * values are all under it is a listpack: a pending idle timer's ~1.0 KB instead of ~1.35 KB.
- */
-export const readHashListpackValue = async (redis: RedisClient): Promise<number | undefined> => {
-  try {
-    const answer = (await redis.config('GET', 'hash-max-*-value')) as string[];
-    const values = answer.filter((_, i) => i % 2 === 1).map(Number);
-    return values.length > 0 ? Math.max(...values) : undefined;
-  } catch {
-    return undefined;
-  }
 };
 
 /** Resolves once the cluster knows its slots (waiting as long as it takes), rejects if it ends. */
@@ -77,7 +86,7 @@ const nameOf = (node: Redis): string => `${node.options.host ?? '?'}:${node.opti
 /**
  * Reads the settings a queue's Redis must have; on a Redis Cluster, of every primary (each
  * holds some queues). Uses INFO, which managed Redis services allow even where CONFIG GET is
- * disabled.
+ * disabled; only the listpack limit needs CONFIG GET, and is left undefined where it is refused.
  */
 export const readRedisPolicy = async (redis: RedisClient): Promise<RedisPolicyReport> => {
   if (!isRedisCluster(redis)) {
@@ -103,9 +112,13 @@ export const readRedisPolicy = async (redis: RedisClient): Promise<RedisPolicyRe
   const noAof = read.find((policy) => policy.aofEnabled === false);
   const aofUnknown = read.find((policy) => policy.aofEnabled === undefined);
   const worst = evicting ?? unknown ?? noAof;
+  const listpackValues = read.flatMap(({ hashListpackValue: value }) =>
+    value === undefined ? [] : [value],
+  );
   return {
     evictionPolicy: (evicting ?? unknown ?? read[0])?.evictionPolicy,
     aofEnabled: noAof ? false : aofUnknown || read.length === 0 ? undefined : true,
+    hashListpackValue: listpackValues.length > 0 ? Math.min(...listpackValues) : undefined,
     ...(worst ? { node: worst.node } : {}),
     servers: read.length,
   };

@@ -17,7 +17,9 @@ import {
   createProducerConnection,
   deriveDedupeKey,
   EvictionPolicyError,
+  HASH_LISTPACK_VALUE,
   QUEUE_NAMES,
+  readRedisPolicy,
 } from '../src/index.js';
 
 const redis = connectRedis(inject('redisUrl'));
@@ -148,6 +150,18 @@ describe('assertQueueRedisPolicy', () => {
       const failure = assertQueueRedisPolicy(client);
       await expect(failure).rejects.toBeInstanceOf(EvictionPolicyError);
       await expect(failure).rejects.toThrow(/allkeys-lru.*noeviction/s);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('reports hash-max-listpack-value, which the worker warns about below 512', async () => {
+    const client = connectRedis(lru.url);
+    try {
+      for (const value of [HASH_LISTPACK_VALUE, 64]) {
+        await client.config('SET', 'hash-max-listpack-value', String(value));
+        expect(await readRedisPolicy(client)).toMatchObject({ hashListpackValue: value });
+      }
     } finally {
       client.disconnect();
     }
