@@ -12,6 +12,7 @@ import {
 } from '@nudge/runtime';
 import { Queue } from 'bullmq';
 import { parse } from 'yaml';
+import { z } from 'zod';
 import { connectOnce } from './redis-probe.js';
 import { readStackState, SANDBOX_RULES_FILE, type StackState } from './stack-state.js';
 
@@ -53,6 +54,23 @@ const readSettings = async (rulesPath: string): Promise<Settings> => {
     return { tag: undefined };
   }
 };
+
+const ChatJob = z.object({ chatId: z.string() });
+const RoutedOutcome = z.object({
+  acted: z.array(z.object({ queue: z.string(), result: z.unknown() })),
+});
+const SkippedOutcome = z.object({ outcome: z.literal('skipped'), reason: z.string().optional() });
+
+/**
+ * What the tag whisper's jobs did, as a finished job of `queueName` records it: its own
+ * outcome when it is a canned-responses job, and those its route step ran itself (`acted`).
+ */
+const whisperOutcomesOf = (queueName: string, returnvalue: unknown): unknown[] => [
+  ...(queueName === QUEUE_NAMES.cannedResponses ? [returnvalue] : []),
+  ...(RoutedOutcome.safeParse(returnvalue).data?.acted ?? [])
+    .filter((done) => done.queue === QUEUE_NAMES.cannedResponses)
+    .map((done) => done.result),
+];
 
 export const runDemo = async ({
   stateDir,
@@ -192,30 +210,18 @@ export const runDemo = async ({
     await sandbox.tag({ chatId: quiet.chatId, tag: tag ?? 'refund' });
     try {
       const reason = await waitFor(`the skipped job in chat ${quiet.chatId}`, async () => {
-        // The whisper's job ran in the route step (its result is in the route job's `acted`)
-        // or, handed off, in its own queue.
-        const outcomes: unknown[] = [];
-        for (const queue of queues) {
-          const jobs = await queue.getJobs(['completed', 'failed']);
-          for (const job of jobs) {
-            if ((job?.data as { chatId?: string } | undefined)?.chatId !== quiet.chatId) {
-              continue;
-            }
-            const value = job.returnvalue as { acted?: { queue?: string; result?: unknown }[] };
-            if (queue.name === QUEUE_NAMES.cannedResponses) {
-              outcomes.push(value);
-            }
-            for (const done of value?.acted ?? []) {
-              if (done.queue === QUEUE_NAMES.cannedResponses) {
-                outcomes.push(done.result);
-              }
-            }
-          }
-        }
-        const skipped = outcomes.find(
-          (outcome) => (outcome as { outcome?: string } | undefined)?.outcome === 'skipped',
-        ) as { reason?: string } | undefined;
-        return skipped === undefined ? undefined : (skipped.reason ?? 'skipped');
+        const finished = await Promise.all(
+          queues.map(async (queue) =>
+            (await queue.getJobs(['completed', 'failed']))
+              .filter((job) => ChatJob.safeParse(job?.data).data?.chatId === quiet.chatId)
+              .flatMap((job) => whisperOutcomesOf(queue.name, job.returnvalue)),
+          ),
+        );
+        const skipped = finished
+          .flat()
+          .map((outcome) => SkippedOutcome.safeParse(outcome))
+          .find((parsed) => parsed.success);
+        return skipped?.data === undefined ? undefined : (skipped.data.reason ?? 'skipped');
       });
       out(
         `  not accepting chats (chat ${quiet.chatId}): tagged "${tag ?? 'refund'}"; the bot stayed quiet (${reason})`,
