@@ -437,10 +437,20 @@ describe.skipIf(!HAS_SETPRIV && !process.env.NUDGE_CI_TOOLS)(
         expect(children.length).toBeGreaterThanOrEqual(4);
 
         proc.kill('SIGKILL');
-        await waitFor(() => children.every((pid) => !isRunning(pid)), {
-          timeoutMs: 15_000,
-          what: `the children of the killed CLI to stop (${children.filter(isRunning).join(', ')})`,
-        });
+        await waitFor(
+          () => {
+            const left = children.filter(isRunning);
+            if (left.length > 0) {
+              const described = left.map(
+                (pid) =>
+                  `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')}`,
+              );
+              throw new Error(`still running: ${described.join('; ')}`);
+            }
+            return true;
+          },
+          { timeoutMs: 15_000, what: 'the children of the killed CLI to stop' },
+        );
       } finally {
         proc.kill('SIGKILL');
         for (const pid of children.filter(isRunning)) {

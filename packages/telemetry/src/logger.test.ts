@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from './logger.js';
 
 const capture = () => {
@@ -34,5 +37,59 @@ describe('createLogger', () => {
       expect(line).not.toContain(secret);
     }
     expect(line).toContain('[Redacted]');
+  });
+});
+
+/**
+ * A process that logs `lines` lines of 200 bytes at once, when its stdin says so, then calls
+ * exitAfterFlush with code 3. Node runs logger.ts itself (type stripping).
+ */
+const spawnLogger = (lines: number) => {
+  const logger = pathToFileURL(new URL('./logger.ts', import.meta.url).pathname).href;
+  const script = `
+    import { createLogger, exitAfterFlush } from ${JSON.stringify(logger)};
+    const log = createLogger({ service: 'exit-test' });
+    process.stdin.once('data', () => {
+      for (let i = 0; i < ${lines}; i += 1) log.info({ i }, 'x'.repeat(200));
+      exitAfterFlush(log, 3);
+    });`;
+  const child = spawn(process.execPath, ['--input-type=module', '--no-warnings', '-e', script], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  onTestFinished(() => {
+    child.kill('SIGKILL');
+  });
+  const go = () => child.stdin.write('go\n');
+  return { child, exited, go };
+};
+
+/** Resolves with the exit code, or 'still running' if the process outlives `ms`. */
+const exitWithin = (exited: Promise<number | null>, ms: number) =>
+  Promise.race([
+    exited,
+    new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), ms)),
+  ]);
+
+describe('exitAfterFlush', () => {
+  it('writes every line before exiting while stdout is read', async () => {
+    const { child, exited, go } = spawnLogger(5_000);
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    go();
+    expect(await exitWithin(exited, 10_000)).toBe(3);
+    const lines = output.trim().split('\n');
+    expect(lines).toHaveLength(5_000);
+    expect(JSON.parse(lines.at(-1) ?? '')).toMatchObject({ i: 4_999 });
+  });
+
+  it('exits when the reader of stdout is gone, with lines still to write', async () => {
+    const { child, exited, go } = spawnLogger(5_000);
+    child.stdout.destroy();
+    go();
+    // pino's exit-time flush would retry the broken pipe forever.
+    expect(await exitWithin(exited, 10_000)).toBe(3);
   });
 });

@@ -32,6 +32,9 @@ export type CreateLoggerOptions = {
   destination?: DestinationStream;
 };
 
+/** The stdout stream of each root logger `createLogger` made, for `exitAfterFlush`. */
+const stdoutOf = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
+
 /** The process's root logger: JSON to stdout, `service` bound, secrets redacted. */
 export const createLogger = ({
   service,
@@ -47,16 +50,40 @@ export const createLogger = ({
   if (pretty && !destination) {
     return pino({ ...options, transport: { target: 'pino-pretty' } });
   }
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) {
+    return pino(options, destination);
+  }
+  // pino's own default (asynchronous writes to fd 1), made here to keep a handle on it.
+  const stdout = pino.destination({ dest: 1, sync: false });
+  const log = pino(options, stdout);
+  stdoutOf.set(log, stdout);
+  return log;
 };
 
 export type { Logger };
 
 /**
- * Exits once the logger has flushed its last lines (pino writes asynchronously), or after
- * `timeoutMs` if it can't (stdout closed): an exit must never wait on a dead pipe.
+ * Exits once stdout took the last lines. If its reader is gone (a `nudge start` killed
+ * outright), what is left is dropped: pino writes it synchronously on exit, and sonic-boom 4
+ * retries a broken pipe there forever (5 throws; pino 10 still uses 4). Exits after `timeoutMs`
+ * in any case, but for one: a reader alive that stopped reading holds a write in Node's thread
+ * pool, and the exit waits for it.
  */
 export const exitAfterFlush = (log: Logger, code: number, timeoutMs = 1_000): void => {
-  setTimeout(() => process.exit(code), timeoutMs);
-  log.flush(() => process.exit(code));
+  const exit = () => process.exit(code);
+  const stdout = stdoutOf.get(log);
+  if (!stdout) {
+    setTimeout(exit, timeoutMs);
+    log.flush(exit);
+    return;
+  }
+  setTimeout(() => {
+    stdout.flushSync = () => undefined;
+    exit();
+  }, timeoutMs);
+  // Once the writes in flight are done the stream emits 'drain' (and an empty write ends in one
+  // when none is); a broken pipe emits 'error', after which pino drops every line.
+  stdout.once('drain', exit);
+  stdout.once('error', exit);
+  stdout.write('');
 };
