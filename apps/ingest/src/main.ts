@@ -38,7 +38,7 @@ const main = async () => {
     pretty: config.LOG_PRETTY,
   });
   const registry = createMetricsRegistry({ service: SERVICE });
-  // pino writes asynchronously: flush before exiting so the last lines are not lost.
+  // With LOG_PRETTY the lines go through a transport thread: exit once it has written them.
   const exit = (code: number) => exitAfterFlush(log, code);
 
   // Redis: fail fast while it is away (→ 503, LiveChat retries), log each state change once.

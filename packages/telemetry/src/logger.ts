@@ -32,9 +32,6 @@ export type CreateLoggerOptions = {
   destination?: DestinationStream;
 };
 
-/** The stdout stream of each root logger `createLogger` made, for `exitAfterFlush`. */
-const stdoutOf = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
-
 /** The process's root logger: JSON to stdout, `service` bound, secrets redacted. */
 export const createLogger = ({
   service,
@@ -50,40 +47,21 @@ export const createLogger = ({
   if (pretty && !destination) {
     return pino({ ...options, transport: { target: 'pino-pretty' } });
   }
-  if (destination) {
-    return pino(options, destination);
-  }
-  // pino's own default (asynchronous writes to fd 1), made here to keep a handle on it.
-  const stdout = pino.destination({ dest: 1, sync: false });
-  const log = pino(options, stdout);
-  stdoutOf.set(log, stdout);
-  return log;
+  // Synchronous, as Node's own process.stdout is on a pipe or file (Linux): a line is written
+  // when the call returns, so an exit or a crash loses none, and nothing is left to write at
+  // exit. (pino's default buffers and writes the rest at exit, where sonic-boom 4 retries a
+  // broken pipe forever: a `nudge start` killed outright left its apps hanging in exit.)
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 };
 
 export type { Logger };
 
 /**
- * Exits once stdout took the last lines. If its reader is gone (a `nudge start` killed
- * outright), what is left is dropped: pino writes it synchronously on exit, and sonic-boom 4
- * retries a broken pipe there forever (5 throws; pino 10 still uses 4). Exits after `timeoutMs`
- * in any case, but for one: a reader alive that stopped reading holds a write in Node's thread
- * pool, and the exit waits for it.
+ * Exits once the logger has written its last lines: at once for the stdout logger (synchronous;
+ * a reader that is gone only drops them), after the transport flushed for pino-pretty, or after
+ * `timeoutMs` if that can't.
  */
 export const exitAfterFlush = (log: Logger, code: number, timeoutMs = 1_000): void => {
-  const exit = () => process.exit(code);
-  const stdout = stdoutOf.get(log);
-  if (!stdout) {
-    setTimeout(exit, timeoutMs);
-    log.flush(exit);
-    return;
-  }
-  setTimeout(() => {
-    stdout.flushSync = () => undefined;
-    exit();
-  }, timeoutMs);
-  // Once the writes in flight are done the stream emits 'drain' (and an empty write ends in one
-  // when none is); a broken pipe emits 'error', after which pino drops every line.
-  stdout.once('drain', exit);
-  stdout.once('error', exit);
-  stdout.write('');
+  setTimeout(() => process.exit(code), timeoutMs);
+  log.flush(() => process.exit(code));
 };
