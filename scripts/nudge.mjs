@@ -47,14 +47,18 @@ const stop = (signal) => {
     // already gone
   }
 };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+// SIGHUP: the terminal was closed.
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+for (const signal of SIGNALS) {
+  process.on(signal, stop);
+}
 const code = await new Promise((resolve) => {
   build.on('exit', (exitCode) => resolve(exitCode ?? 1));
   build.on('error', () => resolve(1));
 });
-process.off('SIGINT', stop);
-process.off('SIGTERM', stop);
+for (const signal of SIGNALS) {
+  process.off(signal, stop);
+}
 if (stoppedBy) {
   process.stderr.write(`nudge: stopped during the build (${stoppedBy})\n`);
   process.exit(0);

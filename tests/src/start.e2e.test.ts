@@ -110,14 +110,21 @@ const leftovers = (pgid: number, stateDir: string): string[] => {
 
 type Started = Run & { stateDir: string; ports: number[]; sandboxUrl: string };
 
-/** `npm start` on free ports with its own state directory, up to the banner. */
-const npmStart = async (): Promise<Started> => {
+/**
+ * `npm start` on free ports with its own state directory, up to the banner. In a terminal:
+ * under util-linux's `script`, which runs it in a pseudo-terminal of its own (npm the session
+ * leader) and copies what it prints.
+ */
+const npmStart = async ({ terminal = false } = {}): Promise<Started> => {
   const stateDir = await mkdtemp(join(tmpdir(), 'nudge-npm-start-'));
-  const started = run('npm', [
+  const args = [
     'start',
     '--',
     ...['--port', '0', '--sandbox-port', '0', '--dashboard-port', '0', '--state-dir', stateDir],
-  ]);
+  ];
+  const started = terminal
+    ? run('script', ['--quiet', '--flush', '--command', `exec npm ${args.join(' ')}`, '/dev/null'])
+    : run('npm', args);
   running.push(started);
   await started.waitFor(/Stop with Ctrl-C/);
   const port = (pattern: RegExp) => Number(pattern.exec(started.output())?.[1]);
@@ -134,9 +141,11 @@ const npmStart = async (): Promise<Started> => {
   };
 };
 
-/** Everything `npm start` started is gone within 10 s: processes, ports, the state file. */
-const expectAllGone = async (started: Started) => {
-  const pgid = started.child.pid ?? 0;
+/**
+ * Everything `npm start` started is gone within 10 s: processes, ports, the state file. The
+ * process group is npm's (`pgid`), by default the command the test ran.
+ */
+const expectAllGone = async (started: Started, pgid = started.child.pid ?? 0) => {
   await waitFor(async () => leftovers(pgid, started.stateDir).length === 0, {
     timeoutMs: 10_000,
     what: `no process left (${leftovers(pgid, started.stateDir).join(', ')})`,
@@ -195,6 +204,26 @@ describe('npm start', () => {
     process.kill(-(started.child.pid ?? 0), 'SIGINT');
     await started.exited;
     await expectAllGone(started);
+  }, 60_000);
+
+  it('stops cleanly when its terminal is closed (SIGHUP)', async () => {
+    const started = await npmStart({ terminal: true });
+    // npm, the session leader of the terminal, and the process group of the whole stack.
+    const npm = Number(
+      spawnSync('pgrep', ['-P', String(started.child.pid)], { encoding: 'utf8' }).stdout,
+    );
+    expect(npm).toBeGreaterThan(0);
+    try {
+      // The terminal goes away: its session leader, then the foreground group, get SIGHUP.
+      started.child.kill('SIGKILL');
+      await expectAllGone(started, npm);
+    } finally {
+      try {
+        process.kill(-npm, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
   }, 60_000);
 
   it('stops cleanly when SIGTERM comes during start-up', async () => {
@@ -402,6 +431,62 @@ describe('nudge start (the CLI alone)', () => {
       await deleteKeysWithPrefix(redis, prefix);
       redis.disconnect();
     }
+  });
+});
+
+describe('nudge start stopped twice', () => {
+  /** The apps whose JSON log says they stopped cleanly ("bye", code 0). */
+  const saidBye = (output: string) =>
+    ['ingest', 'worker-1', 'dashboard'].filter((app) =>
+      output
+        .split('\n')
+        .some((line) => line.startsWith(`[${app}] {`) && /"code":0,"msg":"bye"/.test(line)),
+    );
+
+  /**
+   * The CLI stopping, with ingest held in its graceful shutdown by a webhook whose body has
+   * not all arrived: `send` finishes that body.
+   */
+  const stoppingWithIngestBusy = async (signal: NodeJS.Signals) => {
+    const proc = await startCli({ REDIS_URL: '' });
+    const banner = await proc.waitForLine((line) => /^ *webhooks +http/.test(String(line.msg)));
+    const webhooks = new URL(String(banner.msg).trim().split(/ +/)[1] ?? '');
+    const socket = connect(Number(webhooks.port), webhooks.hostname);
+    await once(socket, 'connect');
+    const body = JSON.stringify({ action: 'incoming_chat', secret_key: 'wrong', payload: {} });
+    socket.write(
+      `POST ${webhooks.pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    proc.kill(signal);
+    await proc.waitForLine(
+      (line) =>
+        String(line.msg).startsWith('[ingest] ') && String(line.msg).includes('shutting down'),
+    );
+    return {
+      proc,
+      send: () => {
+        socket.end(body.slice(10));
+      },
+    };
+  };
+
+  it('by SIGTERM twice (a supervisor, npm gone): still waits for every app to stop cleanly', async () => {
+    const { proc, send } = await stoppingWithIngestBusy('SIGTERM');
+    proc.kill('SIGTERM');
+    await proc.waitForLine((line) => String(line.msg).includes('still waiting for the apps'));
+    send();
+    expect((await proc.exited).code).toBe(0);
+    expect(saidBye(proc.output())).toEqual(['ingest', 'worker-1', 'dashboard']);
+  });
+
+  it('by Ctrl-C twice: does not wait, the apps are killed', async () => {
+    const { proc, send } = await stoppingWithIngestBusy('SIGINT');
+    proc.kill('SIGINT');
+    expect((await proc.exited).code).toBe(1);
+    send();
+    expect(proc.output()).toContain('[nudge] Ctrl-C twice: killing the apps');
+    expect(saidBye(proc.output())).not.toContain('ingest');
   });
 });
 

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { ConfigError, loadConfig, RedisEnv } from '@nudge/config';
 import { hashPassword } from '@nudge/dashboard';
 import { parseQueueNames, QUEUE_NAMES } from '@nudge/queues';
-import { createRedisLayout } from '@nudge/runtime';
+import { createRedisLayout, STOP_SIGNALS } from '@nudge/runtime';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadCliContext, publicUrlOf, webhookSecretOf } from './cli-context.js';
 import { runDemo } from './demo.js';
@@ -24,6 +24,16 @@ if (existsSync('.env')) {
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+// A closed terminal (EIO) or a reader gone (EPIPE): what is printed from then on is lost, and
+// `nudge start` goes on stopping its stack on the SIGHUP that came with it instead of crashing.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EIO' && err.code !== 'EPIPE') {
+      throw err;
+    }
+  });
+}
 
 const integer = (value: string): number => {
   const parsed = Number(value);
@@ -98,15 +108,30 @@ program
       jsonLogs?: boolean;
     }) => {
       // Signals are handled from the first moment: a Ctrl-C during start-up stops what has
-      // started so far; later ones stop the stack, a second one kills it.
+      // started so far; later ones stop the stack. Only a second Ctrl-C kills it: another
+      // repeat (the SIGTERM scripts/nudge.mjs sends itself when npm died of a closed
+      // terminal's SIGHUP; a supervisor's second SIGTERM) waits for the graceful stop.
       const controller = new AbortController();
       let stack: Awaited<ReturnType<typeof startStack>> | undefined;
-      const onSignal = () => {
+      let stopping = false;
+      let interrupted = false;
+      const onSignal = (signal: NodeJS.Signals) => {
         controller.abort();
+        if (stack && stopping) {
+          if (signal === 'SIGINT' && interrupted) {
+            out('[nudge] Ctrl-C twice: killing the apps');
+            stack.kill();
+          } else {
+            out(`[nudge] ${signal}: still waiting for the apps to stop (Ctrl-C twice kills them)`);
+          }
+        }
+        stopping ||= stack !== undefined;
+        interrupted ||= signal === 'SIGINT';
         void stack?.stop();
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      for (const signal of STOP_SIGNALS) {
+        process.on(signal, onSignal);
+      }
       try {
         stack = await startStack({
           port: options.port,

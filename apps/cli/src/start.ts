@@ -45,8 +45,10 @@ export type RunningStack = {
   sandbox: Sandbox | undefined;
   /** Resolves when the stack has stopped (a signal, or a process died), with the exit code. */
   stopped: Promise<number>;
-  /** Stops everything; a second call while stopping kills what is left at once. */
+  /** Stops everything, each app shutting down gracefully; again while stopping, waits. */
   stop: () => Promise<number>;
+  /** Stops without waiting for the apps' graceful shutdown (SIGKILL), e.g. Ctrl-C twice. */
+  kill: () => void;
 };
 
 /** The example rules file, pointed at the sandbox's organization, app, PAT and bot. */
@@ -151,8 +153,6 @@ export const startStack = async ({
 
   const stop = (code = 0): Promise<number> => {
     if (stopping) {
-      // A second Ctrl-C: don't wait for the apps' graceful shutdown.
-      killAll();
       return stopping;
     }
     stopping = (async () => {
@@ -351,7 +351,17 @@ export const startStack = async ({
     }
     say('Stop with Ctrl-C.');
     say('');
-    return { webhookUrl, dashboardUrl, sandbox, stopped, stop: () => stop(0) };
+    return {
+      webhookUrl,
+      dashboardUrl,
+      sandbox,
+      stopped,
+      stop: () => stop(0),
+      kill: () => {
+        void stop(0);
+        killAll();
+      },
+    };
   } catch (err) {
     await stop(signal.aborted ? 0 : 1);
     throw err;

@@ -50,5 +50,6 @@ const shutdown = (signal: NodeJS.Signals) => {
     process.exit(0);
   });
 };
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(signal, shutdown);
+}

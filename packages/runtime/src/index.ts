@@ -22,7 +22,12 @@ export {
 export { releaseLock, setAndReleaseLock, tryLock } from './redis-lock.js';
 export { defineRedisScript, type RedisScript } from './redis-script.js';
 export { runService } from './run-service.js';
-export { type InstallShutdownOptions, installShutdown, type ShutdownStep } from './shutdown.js';
+export {
+  type InstallShutdownOptions,
+  installShutdown,
+  type ShutdownStep,
+  STOP_SIGNALS,
+} from './shutdown.js';
 export {
   type CreateRedisTokenCacheOptions,
   createRedisTokenCache,

@@ -1,5 +1,8 @@
 import type { Logger } from '@nudge/telemetry';
 
+/** The signals that stop a process cleanly: Ctrl-C, a stop (docker, systemd, kill), a closed terminal. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** One thing to close once work stopped, in order (e.g. queues, then Redis). */
 export type ShutdownStep = { name: string; run: () => Promise<unknown> };
 
@@ -19,7 +22,7 @@ export type InstallShutdownOptions = {
 };
 
 /**
- * Installs the SIGTERM/SIGINT handler: drain, then release in order, then exit 0 — or 1 if
+ * Installs the handler of the STOP_SIGNALS: drain, then release in order, then exit 0 — or 1 if
  * the deadline passed or a step failed. Runs once however many signals arrive.
  */
 export const installShutdown = ({
@@ -66,6 +69,8 @@ export const installShutdown = ({
     exit(code);
   };
   // `on`, not `once`: a second signal must not fall through to Node's default (instant death).
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // SIGHUP: the terminal it ran in was closed.
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, () => void shutdown(signal));
+  }
 };

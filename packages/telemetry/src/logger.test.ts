@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from './logger.js';
 
@@ -37,6 +38,15 @@ describe('createLogger', () => {
       expect(line).not.toContain(secret);
     }
     expect(line).toContain('[Redacted]');
+  });
+
+  it('on stdout, outlives a closed terminal (EIO) and a reader gone (EPIPE), not a full disk', () => {
+    const log = createLogger({ service: 'ingest' });
+    const stream = (log as unknown as Record<symbol, Writable>)[pino.symbols.streamSym];
+    const failure = (code: string) => Object.assign(new Error(`write ${code}`), { code });
+    expect(() => stream?.emit('error', failure('EIO'))).not.toThrow();
+    expect(() => stream?.emit('error', failure('EPIPE'))).not.toThrow();
+    expect(() => stream?.emit('error', failure('ENOSPC'))).toThrow('write ENOSPC');
   });
 });
 

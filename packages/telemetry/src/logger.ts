@@ -51,7 +51,22 @@ export const createLogger = ({
   // when the call returns, so an exit or a crash loses none, and nothing is left to write at
   // exit. (pino's default buffers and writes the rest at exit, where sonic-boom 4 retries a
   // broken pipe forever: a `nudge start` killed outright left its apps hanging in exit.)
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
+  return pino(options, destination ?? stdout());
+};
+
+/** Lines written to a terminal that was closed (EIO) or a pipe nobody reads (EPIPE) are lost. */
+const isOutputGone = (err: NodeJS.ErrnoException) => err.code === 'EIO' || err.code === 'EPIPE';
+
+const stdout = () => {
+  const stream = pino.destination({ dest: 1, sync: true });
+  // pino stops writing after EPIPE, and rethrows anything else: a closed terminal would crash
+  // the process while it stops on the SIGHUP that came with it.
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (!isOutputGone(err)) {
+      throw err;
+    }
+  });
+  return stream;
 };
 
 export type { Logger };
