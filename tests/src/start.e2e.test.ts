@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -17,7 +17,7 @@ import {
   startNodeProcess,
   waitFor,
 } from '@nudge/testing';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, onTestFinished } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_MAIN = fileURLToPath(import.meta.resolve('@nudge/cli/main'));
@@ -449,9 +449,15 @@ describe('nudge start stopped twice', () => {
    */
   const stoppingWithIngestBusy = async (signal: NodeJS.Signals) => {
     const proc = await startCli({ REDIS_URL: '' });
+    let socket: Socket | undefined;
+    // A test that fails half-way leaves nothing running (the apps and Redis follow the CLI).
+    onTestFinished(() => {
+      proc.kill('SIGKILL');
+      socket?.destroy();
+    });
     const banner = await proc.waitForLine((line) => /^ *webhooks +http/.test(String(line.msg)));
     const webhooks = new URL(String(banner.msg).trim().split(/ +/)[1] ?? '');
-    const socket = connect(Number(webhooks.port), webhooks.hostname);
+    socket = connect(Number(webhooks.port), webhooks.hostname);
     await once(socket, 'connect');
     const body = JSON.stringify({ action: 'incoming_chat', secret_key: 'wrong', payload: {} });
     socket.write(
@@ -466,7 +472,7 @@ describe('nudge start stopped twice', () => {
     return {
       proc,
       send: () => {
-        socket.end(body.slice(10));
+        socket?.end(body.slice(10));
       },
     };
   };
