@@ -44,12 +44,18 @@ sandbox.journal.events.on('delivery', (entry) => {
   });
 });
 
+let closing = false;
 const shutdown = (signal: NodeJS.Signals) => {
+  if (closing) {
+    return;
+  }
+  closing = true;
   void sandbox.close().then(() => {
     log({ msg: 'livechat sandbox closed', signal });
     process.exit(0);
   });
 };
+// `on`, not `once`: a second signal, of any kind, must not fall through to instant death.
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-  process.once(signal, shutdown);
+  process.on(signal, shutdown);
 }

@@ -79,7 +79,7 @@ describe('scenario over HTTP (createScenarioClient)', () => {
 });
 
 describe('standalone process (dist/main.js)', () => {
-  it('prints its URL and credentials, serves the API, and stops on SIGTERM', async () => {
+  it('prints its URL and credentials, serves the API, and stops once on SIGHUP or SIGTERM', async () => {
     const entry = join(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
     expect(
       existsSync(entry),
@@ -110,8 +110,16 @@ describe('standalone process (dist/main.js)', () => {
       });
       expect(response.status).toBe(200);
       await child.waitForLine((item) => item.msg === 'api call' && item.action === 'list_chats');
-    } finally {
+
+      // A closed terminal (SIGHUP), then a SIGTERM on top: one clean stop, whichever of the
+      // two Node hands over first (SIGHUP unhandled would kill it: no exit code).
+      child.kill('SIGHUP');
       child.kill('SIGTERM');
+      expect(await child.exited).toMatchObject({ code: 0 });
+      const closed = child.lines.filter((item) => item.msg === 'livechat sandbox closed');
+      expect(closed).toHaveLength(1);
+    } finally {
+      child.kill('SIGKILL');
     }
     expect(await child.exited).toEqual({ code: 0, signal: null });
   });
