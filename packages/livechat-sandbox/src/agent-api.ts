@@ -41,7 +41,8 @@ import {
 const CHATS_WRITE = { anyOf: ['chats--all:rw', 'chats--access:rw'] };
 const CHATS_READ = { anyOf: ['chats--all:ro', 'chats--access:ro'] };
 
-// Fields copied from a send_event `event` per type (v3.5 data structures, livechat-api.md §2.7).
+// Fields copied from a send_event `event` per type (the v3.5 data structures,
+// https://platform.text.com/docs/messaging/agent-chat-api/v3.5/data-structures).
 const EVENT_FIELDS: Readonly<Record<string, { required: string[]; optional: string[] }>> = {
   message: { required: ['text'], optional: ['postback'] },
   system_message: { required: ['system_message_type'], optional: ['text', 'text_vars'] },

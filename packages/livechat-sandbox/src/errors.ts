@@ -1,8 +1,8 @@
 import type { JsonObject } from './json.js';
 
 /**
- * LiveChat documents error *types* but not the HTTP status of each (livechat-api.md §4.2,
- * unconfirmed). The statuses below are our pick; clients should key on `error.type`.
+ * LiveChat documents error *types* but not the HTTP status of each
+ * (https://platform.text.com/docs/messaging/agent-chat-api#possible-errors). The statuses below are our pick; clients should key on `error.type`.
  */
 const ERROR_STATUS: Readonly<Record<string, number>> = {
   authentication: 401,

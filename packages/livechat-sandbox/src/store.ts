@@ -216,7 +216,7 @@ export const ALL_SCOPES: readonly string[] = [
   'webhooks.state:rw',
 ];
 
-/** The scopes of a bot token (livechat-api.md §4.1). */
+/** The scopes of a bot token (https://platform.text.com/docs/management/configuration-api#issue-bot-token). */
 export const BOT_TOKEN_SCOPES: readonly string[] = [
   'chats--access:rw',
   'agents-bot--my:rw',
@@ -324,7 +324,8 @@ export const createStore = (seed: SandboxSeed): Store => {
     store.clientApps.set(app.clientId, { clientId: app.clientId, name: app.name ?? app.clientId });
     for (const organizationId of app.installedIn ?? []) {
       requireOrganization(organizationId, `client app ${app.clientId}`);
-      // Installing an app enables its license webhooks (livechat-api.md §3).
+      // Installing an app enables its license webhooks
+      // (https://platform.text.com/docs/management/configuration-api#enable-license-webhooks).
       store.installations.set(installationKey(organizationId, app.clientId), {
         organizationId,
         clientId: app.clientId,

@@ -1,8 +1,9 @@
 import type { ApiVersion } from './store.js';
 
 // The webhook actions and their filters, from the Configuration API v3.5 "Triggering actions"
-// table (livechat-api.md §2, §3). v3.6 drops `incoming_customer` and adds `event_deleted` and
-// `thread_summary_set` (§0).
+// table (https://platform.text.com/docs/management/configuration-api/v3.5). v3.6 drops `incoming_customer` and adds
+// `event_deleted` and `thread_summary_set` (https://platform.text.com/docs/management/changelog,
+// https://platform.text.com/docs/management/webhooks).
 
 const CHAT_FILTERS = ['chat_presence', 'only_my_chats', 'source_type'];
 const EVENT_FILTERS = ['chat_presence', 'author_type', 'only_my_chats', 'source_type'];

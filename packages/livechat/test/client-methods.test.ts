@@ -118,7 +118,8 @@ describe('Agent Chat API', () => {
       expect(sandbox.state.bots().find((bot) => bot.id === BOT.id)?.routingStatus).toBe(
         'not_accepting_chats',
       );
-      // A bot token lacks agents--all:ro (livechat-api.md §4.6).
+      // A bot token lacks agents--all:ro, which list_routing_statuses requires (the scopes of a
+      // bot token: https://platform.text.com/docs/management/configuration-api#issue-bot-token).
       const err = await rejectionOf(client.listRoutingStatuses());
       expect(err).toBeInstanceOf(LivechatUnrecoverableError);
       expect(err).toMatchObject({ type: 'authorization', action: 'list_routing_statuses' });

@@ -10,7 +10,7 @@ import type {
   LivechatTransport,
 } from './transport.js';
 
-/** issue_bot_token tokens are valid 24 h (livechat-api.md §4.1). */
+/** issue_bot_token tokens are valid 24 h (https://platform.text.com/docs/management/configuration-api#issue-bot-token). */
 const BOT_TOKEN_VALIDITY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_REFRESH_MARGIN_MS = 5 * 60 * 1000;
 const LOCK_POLL_INTERVAL_MS = 50;

@@ -117,7 +117,8 @@ const RETRYABLE_TYPES: ReadonlySet<string> = new Set([
   // fail too, a later attempt starts from the region it learnt.
   'misdirected_request',
 ]);
-// The documented catalogue (livechat-api.md §4.2). A type outside it is new to us, so its HTTP
+// The documented catalogue (https://platform.text.com/docs/messaging/agent-chat-api#possible-errors). A type outside it
+// is new to us, so its HTTP
 // status decides instead (a new 5xx-ish type should not park jobs as unrecoverable).
 const KNOWN_TYPES: ReadonlySet<string> = new Set([
   ...RATE_LIMITED_TYPES,

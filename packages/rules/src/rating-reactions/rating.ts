@@ -1,5 +1,6 @@
-// Reading a chat rating from its two signals (livechat-api.md §2.8): the thread property
-// `rating.score` (documented int 0 = bad, 1 = good) plus `rating.comment`, and the system
+// Reading a chat rating from its two signals: the thread property
+// `rating.score` (documented int 0 = bad, 1 = good; https://platform.text.com/docs/messaging/references/default-properties#rating)
+// plus `rating.comment`, and the system
 // messages `rating.chat_rated` / `rating.chat_commented` / `rating.chat_rating_canceled`, whose
 // `text_vars` are undocumented (third-party code reads `score: "good" | "bad"`, `comment`).
 
