@@ -57,13 +57,20 @@ const EVENT_FIELDS: Readonly<Record<string, { required: string[]; optional: stri
   form: { required: ['form_id', 'fields'], optional: ['form_type'] },
 };
 
-/** A message's text is limited to 16 KB (§2.7). */
+/**
+ * A message's text is limited to 16 KB
+ * (https://platform.text.com/docs/messaging/agent-chat-api/data-structures#message).
+ */
 const MAX_TEXT_BYTES = 16 * 1024;
 
 const presentMember = (chat: Chat, userId: string) =>
   chat.members.find((member) => member.id === userId && member.present);
 
-/** "Requester must be a chat user" (§4.6): answered as `authorization`, our pick. */
+/**
+ * The requester must be a chat user
+ * (https://platform.text.com/docs/messaging/agent-chat-api#send-event): answered as
+ * `authorization`, our pick.
+ */
 const requirePresence = (chat: Chat, requester: Requester) => {
   const member = presentMember(chat, requesterUserId(requester));
   if (!member) {
@@ -107,7 +114,9 @@ const MAX_RICH_MESSAGE_ELEMENTS = 10;
 const parseEvent = (event: JsonObject, version: ApiVersion): EventDraft => {
   const type = requireString(event, 'type', 'event.type');
   if (type === 'system') {
-    // v3.6 structured system events cannot be sent (§2.7); v3.5 does not know them.
+    // v3.6 structured system events cannot be sent
+    // (https://platform.text.com/docs/messaging/agent-chat-api/data-structures#system);
+    // v3.5 does not know them.
     throw validationError('`event.type` system cannot be sent');
   }
   const spec = Object.hasOwn(EVENT_FIELDS, type) ? EVENT_FIELDS[type] : undefined;
@@ -166,7 +175,8 @@ const sendEvent = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
   const chatId = requireString(ctx.body, 'chat_id');
   const draft = parseEvent(requireObject(ctx.body, 'event'), ctx.version);
-  // `attach_to_last_thread` was dropped from the docs (§4.6); accepted and ignored.
+  // `attach_to_last_thread` was dropped from the docs (last listed for v3.3:
+  // https://platform.text.com/docs/messaging/agent-chat-api/v3.3#send-event); accepted and ignored.
   optionalBoolean(ctx.body, 'attach_to_last_thread');
   const chat = chatFor(ctx, requester, chatId);
   const member = requirePresence(chat, requester);
@@ -280,8 +290,9 @@ const listChats = (ctx: ActionContext): JsonValue => {
   const requester = requesterOf(ctx);
   const { query, offset, sortOrder, limit } = readPaging(ctx.body, 10);
   const filters = optionalObject(query, 'filters') ?? {};
-  // v3.6 replaced `include_active` with `active` (§0): the other version's name is rejected so a
-  // client mixing them up fails instead of silently getting every chat.
+  // v3.6 replaced `include_active` with `active` (v3.6 entry of
+  // https://platform.text.com/docs/messaging/agent-chat-api/changelog): the other version's
+  // name is rejected so a client mixing them up fails instead of silently getting every chat.
   if (ctx.version === '3.6' && filters.include_active !== undefined) {
     throw validationError('`filters.include_active` was replaced by `filters.active` in v3.6');
   }

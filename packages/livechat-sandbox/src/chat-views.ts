@@ -107,7 +107,8 @@ export const serializeThread = (chat: Chat, thread: Thread, viewer: Viewer): Jso
     events: thread.events.map((event) => renderEvent(event, viewer)),
     properties: cloneJson(thread.properties),
     access: cloneJson(thread.access),
-    // Present only when the thread is tagged, like LiveChat's samples (§2.3).
+    // Present only when the thread is tagged, as documented
+    // (https://platform.text.com/docs/messaging/agent-chat-api/data-structures#threads).
     ...(thread.tags.length > 0 ? { tags: [...thread.tags] } : {}),
     ...(previous ? { previous_thread_id: previous.id } : {}),
     ...(next ? { next_thread_id: next.id } : {}),
@@ -132,7 +133,10 @@ export const serializeChat = (
   is_followed: false,
 });
 
-/** The incoming_chat payload: the chat with its new `thread` (§2.1). */
+/**
+ * The incoming_chat payload: the chat with its new `thread`
+ * (https://platform.text.com/docs/management/webhooks#incoming_chat).
+ */
 export const incomingChatPayload = (
   store: Store,
   chat: Chat,

@@ -14,10 +14,18 @@ import type { WebhookInput, WebhookSource } from './webhooks.js';
 
 // The webhooks LiveChat sends when a chat or a routing status changes, in its payload shapes.
 
-/** How `routing_status_set` webhooks spell statuses: documented with spaces (§2.6). */
+/**
+ * How `routing_status_set` webhooks spell statuses: documented with spaces
+ * (https://platform.text.com/docs/management/webhooks#routing_status_set).
+ */
 export type RoutingStatusSpelling = 'spaces' | 'underscores';
 
-/** LiveChat has no `bot` user type: bots are agents in chats (§2.9). */
+/**
+ * LiveChat has no `bot` user type: user types are `agent` and `customer`
+ * (https://platform.text.com/docs/management/webhooks#user_added_to_chat),
+ * and bots chat like agents
+ * (https://platform.text.com/docs/management/configuration-api#bots).
+ */
 const userType = (kind: UserKind) => (kind === 'customer' ? 'customer' : 'agent');
 
 /** A webhook about one thread of a chat: its payload starts with `chat_id` and `thread_id`. */
@@ -75,7 +83,8 @@ export const chatDeactivated = (
   userId: string | undefined,
   source: WebhookSource,
 ): WebhookInput =>
-  // `user_id` is absent when the system closed the thread (§2.4).
+  // `user_id` is absent when the system closed the thread
+  // (https://platform.text.com/docs/management/webhooks#chat_deactivated).
   threadWebhook(
     'chat_deactivated',
     chat,
@@ -99,7 +108,10 @@ export const threadTagged = (
   source: WebhookSource,
 ): WebhookInput => threadWebhook(action, chat, thread, { tag }, source);
 
-/** Only the changed properties, like LiveChat (§2.6). */
+/**
+ * Only the changed properties, like LiveChat
+ * (https://platform.text.com/docs/management/webhooks#thread_properties_updated).
+ */
 export const threadPropertiesChanged = (
   action: 'thread_properties_updated' | 'thread_properties_deleted',
   chat: Chat,

@@ -25,7 +25,10 @@ import {
 } from './validate.js';
 import { ADDITIONAL_DATA_KEYS, filtersForAction, webhookNames } from './webhook-names.js';
 
-/** Up to three webhooks per action per client ID (§1.1). */
+/**
+ * Up to three webhooks per action per client ID
+ * (https://platform.text.com/docs/management/configuration-api#register-webhook).
+ */
 const MAX_WEBHOOKS_PER_ACTION = 3;
 const MAX_URL_LENGTH = 500;
 const GROUP_PRIORITIES = ['first', 'normal', 'last', 'supervisor'] as const;
@@ -190,7 +193,10 @@ const registerWebhook = (ctx: ActionContext): JsonValue => {
   return { id: webhook.id };
 };
 
-/** The list_webhooks item: the secret is not returned (as in the docs' sample, §4.3). */
+/**
+ * The list_webhooks item: the secret is not returned (as in the docs' sample,
+ * https://platform.text.com/docs/management/configuration-api#list-webhooks).
+ */
 const describeWebhook = (webhook: Webhook): JsonObject => ({
   id: webhook.id,
   url: webhook.url,
@@ -316,7 +322,8 @@ const createBot = (ctx: ActionContext): JsonValue => {
     timezone: fields.timezone,
     type: fields.type ?? 'chatbot',
     // A new bot is offline until set_routing_status: the docs' bot setup sequence ends with
-    // that call, and bot webhooks flow only for bots that are not offline (§3).
+    // that call, and bot webhooks flow only for bots that are not offline
+    // (https://platform.text.com/docs/management#webhooks).
     routingStatus: 'offline',
     createdVia: requester.type === 'agent' && requester.via === 'pat' ? 'pat' : 'token',
   };
@@ -358,7 +365,9 @@ const listBots = (ctx: ActionContext): JsonValue => {
       return true;
     }
     // `all: false` lists the requester's bots: those of its app for token callers, the
-    // PAT-created ones for PAT callers (§4.4). Seeded bots count as both.
+    // PAT-created ones for PAT callers
+    // (https://platform.text.com/docs/management/configuration-api#list-bots).
+    // Seeded bots count as both.
     if (requester.type === 'agent' && requester.via === 'pat') {
       return bot.createdVia !== 'token';
     }
@@ -367,7 +376,8 @@ const listBots = (ctx: ActionContext): JsonValue => {
   return bots.map((bot) => ({
     id: bot.id,
     name: bot.name,
-    // The v3.6 sample names the field `avatar_path` (§4.4).
+    // The v3.6 sample names the field `avatar_path`
+    // (https://platform.text.com/docs/management/configuration-api#list-bots).
     ...(bot.avatar === undefined
       ? {}
       : { [ctx.version === '3.6' ? 'avatar_path' : 'avatar']: bot.avatar }),

@@ -49,8 +49,10 @@ const DEFAULT_TIMINGS: DeliveryTimings = {
   retryDelaysMs: [5_000, 20_000, 35_000],
 };
 const DAY_MS = 24 * 60 * 60 * 1000;
-// v3.5 became legacy when v3.6 was released (2025-08-07); legacy lasts about 1–1.5 years and
-// the header names the end of that stage (§0). The exact date is our guess.
+// v3.5 became legacy when v3.6 was released (2025-08-07,
+// https://platform.text.com/docs/messaging/agent-chat-api/changelog); legacy lasts about
+// 1–1.5 years and the `Legacy` header names the end of that stage
+// (https://platform.text.com/docs/messaging#api-versioning). The exact date is our guess.
 const DEFAULT_LEGACY_UNTIL = '2027-02-07';
 
 /** Starts a LiveChat stand-in: Agent Chat and Configuration APIs, webhooks, scenarios, faults. */

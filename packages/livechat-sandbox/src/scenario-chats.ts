@@ -119,8 +119,10 @@ export const customerMessage = (
   };
   const current = latestThread(chat);
   if (!current.active) {
-    // A message to an inactive chat starts a new thread → `incoming_chat` (§2.4). The
-    // chat's agents and bots stay in it (as if routed back to them).
+    // A message to an inactive chat starts a new thread → `incoming_chat`
+    // (https://platform.text.com/docs/messaging#chats-and-threads,
+    // https://platform.text.com/docs/management/webhooks#incoming_chat). The chat's agents and
+    // bots stay in it (as if routed back to them).
     const thread = chats.startThread(chat, [draft], CUSTOMER);
     const event = thread.events.at(-1);
     return { chatId: chat.id, threadId: thread.id, eventId: event?.id ?? '', newThread: true };

@@ -51,12 +51,14 @@ export const rate = ({ store, chats }: ScenarioContext, input: RateInput): Ratin
   }
   const comment = optionalString(body, 'comment');
   const { name } = customerOf(store, chat);
-  // Customers rate the most recent thread, even after it was closed (§2.8).
+  // Customers rate the most recent thread, even after it was closed (implied, not stated, by
+  // https://platform.text.com/docs/extending-chat-widget/customer-sdk#ratechat).
   const thread = latestThread(chat);
   const rating = { score, ...(comment === undefined ? {} : { comment }) };
   chats.updateThreadProperties(chat, thread, { rating }, CUSTOMER);
   const verdict = score === 1 ? 'good' : 'bad';
-  // `text_vars` keys and the `good`/`bad` values are unconfirmed (§2.8, open question 1).
+  // `text_vars` keys and the `good`/`bad` values are unconfirmed: the docs give only the template
+  // (https://platform.text.com/docs/messaging/references/system-activities#ratingchat_rated).
   const messages = [
     ratingMessage('chat_rated', `${name} rated the chat as ${verdict}`, {
       customer: name,

@@ -70,7 +70,10 @@ export type Bot = {
   /** v3.6 field; `chatbot` by default. */
   type: string;
   routingStatus: RoutingStatus;
-  /** How the bot was created: PAT callers list PAT-created bots with `all: false` (§4.4). */
+  /**
+   * How the bot was created: PAT callers list PAT-created bots with `all: false`
+   * (https://platform.text.com/docs/management/configuration-api#list-bots).
+   */
   createdVia: 'pat' | 'token' | 'seed';
 };
 

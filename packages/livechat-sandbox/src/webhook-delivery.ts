@@ -115,7 +115,8 @@ export const createDeliveries = ({
       inFlight,
       isClosed: () => closed,
     });
-    // Only exactly 200 counts: whether LiveChat accepts other 2xx is unconfirmed (§1.4).
+    // Only exactly 200 counts: the docs ask for HTTP 200, and whether LiveChat accepts other 2xx
+    // is unconfirmed: https://platform.text.com/docs/guides/livechat-apps#what-are-webhooks
     const ok = 'status' in result && result.status === 200;
     const delay = timings.retryDelaysMs[number - 1];
     const willRetry = !ok && !closed && delay !== undefined;

@@ -55,7 +55,10 @@ const BY_VERSION: Readonly<Record<ApiVersion, Readonly<Record<string, string[]>>
   '3.6': { ...COMMON, event_deleted: CHAT_FILTERS, thread_summary_set: CHAT_FILTERS },
 };
 
-/** `additional_data` is available for every action except these (§1.2). */
+/**
+ * `additional_data` is available for every action except these
+ * (https://platform.text.com/docs/management/configuration-api/v3.5#register-webhook).
+ */
 const WITHOUT_ADDITIONAL_DATA = new Set(['agent_deleted', 'incoming_customer']);
 
 export const ADDITIONAL_DATA_KEYS = ['chat_properties', 'chat_presence_user_ids'];

@@ -122,7 +122,8 @@ const typeAllows = (store: Store, webhook: Webhook, organizationId: string): boo
     );
   }
   for (const bot of store.bots.values()) {
-    // `not_accepting_chats` still receives bot webhooks; only `offline` stops them (§3).
+    // `not_accepting_chats` still receives bot webhooks; only `offline` stops them
+    // (https://platform.text.com/docs/management#webhooks).
     if (
       bot.ownerClientId === webhook.ownerClientId &&
       bot.organizationId === organizationId &&

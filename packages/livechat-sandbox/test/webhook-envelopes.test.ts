@@ -121,7 +121,9 @@ describe('webhook envelopes match the documented examples field for field', () =
       },
       additional_data: { chat_presence_user_ids: [opened.customerId, sandbox.credentials.agentId] },
     });
-    // Event IDs look like `<thread_id>_<n>` (§1.5); created_at is RFC 3339 with microseconds.
+    // Event IDs look like `<thread_id>_<n>` in the docs' samples
+    // (https://platform.text.com/docs/messaging/agent-chat-api/data-structures#chats);
+    // created_at is RFC 3339 with microseconds.
     expect(sent.eventId).toMatch(new RegExp(`^${opened.threadId}_\\d+$`));
     expect(str(delivery?.body, 'payload', 'event', 'created_at')).toMatch(
       /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/,

@@ -28,8 +28,9 @@ export type Expectations = {
   actions?: ReadonlyMap<string, ExpectedAction>;
   /**
    * A webhook answered 503 may still have been stored: a write that timed out (Redis paused
-   * or blackholed) lands once the network heals, and ingest cannot take it back (BullMQ's
-   * documented behaviour, matrix §A6.1). Its action then happens once.
+   * or blackholed) lands once the network heals, and ingest cannot take it back: the command
+   * had already been sent when the add timed out (seen with BullMQ 6.7.0 and ioredis 6.0.0).
+   * Its action then happens once.
    */
   lateWritesPossible?: boolean;
   /** Webhooks LiveChat created before this journal seq went with Redis's data (R3). */
