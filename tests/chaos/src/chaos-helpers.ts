@@ -251,3 +251,34 @@ export const failedCounts = async (stack: Pick<Stack, 'queue'>) =>
       ),
     ),
   );
+
+/**
+ * Why a row is still short of its bot messages, for its timeout error: the custom ids not sent
+ * yet, each queue's jobs by state, and each worker's last warnings and errors.
+ */
+export const describeShortfall = async (
+  stack: Pick<Stack, 'botEvents' | 'queue'>,
+  expected: Iterable<string>,
+  workers: readonly { proc: NodeProcess }[],
+): Promise<string> => {
+  const sent = sendsPerCustomId(stack);
+  const missing = [...expected].filter((customId) => !sent.has(customId));
+  const queues = await Promise.all(
+    Object.values(QUEUE_NAMES).map(async (name) => {
+      const counts = await stack
+        .queue(name)
+        .getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
+      return `  ${name}: ${JSON.stringify(counts)}`;
+    }),
+  );
+  const logs = workers.map(({ proc }, i) => {
+    const warnings = proc.lines.filter((line) => Number(line.level) >= 40).slice(-8);
+    return [`  worker ${i}:`, ...warnings.map((line) => `    ${JSON.stringify(line)}`)].join('\n');
+  });
+  return [
+    `not sent (${missing.length}): ${missing.join(', ')}`,
+    'queues:',
+    ...queues,
+    ...logs,
+  ].join('\n');
+};

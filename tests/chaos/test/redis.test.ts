@@ -8,6 +8,7 @@ import { finishedRunsOfChat } from '@nudge/tests/e2e-helpers';
 import { describe, expect, it } from 'vitest';
 import {
   ACTING,
+  describeShortfall,
   failedCounts,
   sendsPerCustomId,
   tagCustomId,
@@ -113,7 +114,9 @@ describe.each(ACTING)('Redis restart (R1, R2), acting $acting', (acting) => {
       tagChat();
     }
 
-    await stack.waitForBotEvents(expected.size, undefined, 45_000);
+    await stack.waitForBotEvents(expected.size, undefined, 45_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await describeShortfall(stack, expected, workers)}`);
+    });
     for (const name of Object.values(QUEUE_NAMES)) {
       await waitForDrained(stack.queue(name), 30_000);
     }
