@@ -42,17 +42,14 @@ const schedule = (
   settings: IdleReplySettings,
   { chatId, threadId }: { chatId: string; threadId: string },
   event: ChatEvent,
-): ScheduleIdleReplyIntent => {
-  const startedAt = parseTimestamp(event.created_at);
-  return {
-    kind: 'schedule-idle-reply',
-    chatId,
-    threadId,
-    eventId: event.id,
-    ...(startedAt === undefined ? {} : { startedAt }),
-    delayMs: idleDelayMs(settings, event, webhook.now),
-  };
-};
+): ScheduleIdleReplyIntent => ({
+  kind: 'schedule-idle-reply',
+  chatId,
+  threadId,
+  eventId: event.id,
+  startedAt: parseTimestamp(event.created_at),
+  delayMs: idleDelayMs(settings, event, webhook.now),
+});
 
 const cancel = (
   chatId: string,
@@ -64,7 +61,7 @@ const cancel = (
   chatId,
   threadId,
   reason,
-  ...(startedBefore === undefined ? {} : { startedBefore }),
+  startedBefore,
 });
 
 /**
@@ -141,13 +138,7 @@ export const scheduleNudge = (
 ): JobRequest => ({
   op: 'add',
   name: 'nudge',
-  data: {
-    organizationId,
-    chatId,
-    threadId,
-    eventId,
-    ...(startedAt === undefined ? {} : { startedAt }),
-  },
+  data: { organizationId, chatId, threadId, eventId, startedAt },
   id: ['idle', organizationId, chatId, threadId, eventId],
   delayMs: Math.max(0, delayMs),
   timer: timerOf(organizationId, chatId, threadId),
@@ -159,5 +150,5 @@ export const idleReplyRequest = (intent: IdleReplyIntent, organizationId: string
     : {
         op: 'cancel-timer',
         timer: timerOf(organizationId, intent.chatId, intent.threadId),
-        ...(intent.startedBefore === undefined ? {} : { startedBefore: intent.startedBefore }),
+        startedBefore: intent.startedBefore,
       };
